@@ -1,0 +1,53 @@
+# Settle's two entry points: `make run` and `make test`. Everything they need is
+# installed from Debian's packages (and npm for the web UI and the Node test suites).
+SHELL := /bin/bash
+BUILD ?= build
+JOBS ?= $(shell nproc)
+PORT ?= 8080
+SANDBOX_PORT ?= 12111
+DB ?= sqlite:data/settle.db
+
+DEB_PACKAGES := cmake ninja-build g++ pkg-config make git ca-certificates \
+  libboost1.81-dev libboost-url1.81-dev libsoci-dev libsqlite3-dev libpq-dev \
+  nlohmann-json3-dev libsodium-dev libcurl4-openssl-dev libspdlog-dev libfmt-dev libcli11-dev \
+  libexpected-dev libhowardhinnant-date-dev libkainjow-mustache-dev \
+  libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev \
+  postgresql-15 nodejs npm wrk
+
+.PHONY: all deps build run test test-unit test-e2e test-node bench clean
+
+all: build
+
+# Installs only what is missing, so a second run costs a dpkg query.
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  SUDO=$$([ $$(id -u) -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Builds, seeds the demo workspace into ./data/settle.db (once), starts the local Stripe
+# sandbox and serves Settle on http://127.0.0.1:$(PORT).
+run: build
+	@mkdir -p data
+	@scripts/run.sh "$(BUILD)/settle" "$(DB)" "$(PORT)" "$(SANDBOX_PORT)"
+
+# Every test: unit suites, API/storage suites on SQLite and on a throwaway PostgreSQL,
+# the end-to-end suites over loopback, and the Node suites.
+test: build
+	@scripts/test.sh "$(BUILD)"
+
+bench: deps
+	cmake -S . -B $(BUILD)-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DSETTLE_BENCH=ON
+	cmake --build $(BUILD)-bench -j $(JOBS)
+	scripts/bench.sh "$(BUILD)-bench"
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-bench

@@ -1,0 +1,434 @@
+// Generic CRUD over the object catalog, plus the helpers of record_store.hpp.
+#include "crm/records.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "common/crypto.hpp"
+#include "common/money.hpp"
+#include "crm/record_store.hpp"
+
+namespace settle::crm {
+
+using store::FieldType;
+using store::Rows;
+using store::RowView;
+using store::SqlValue;
+using store::Tx;
+
+std::string_view to_string(Role role) { return role == Role::Admin ? "ADMIN" : "MEMBER"; }
+std::optional<Role> parse_role(std::string_view text) {
+  if (text == "ADMIN") return Role::Admin;
+  if (text == "MEMBER") return Role::Member;
+  return std::nullopt;
+}
+
+namespace detail {
+namespace {
+
+constexpr const char* kInsertEvent =
+    "INSERT INTO timeline_events (workspace_id, id, record_object, record_id, kind, field, old_value, new_value, "
+    "actor_id, actor_label, created_at) VALUES (:ws, :id, :object, :record, :kind, :field, :old, :new, :actor, "
+    ":label, :at)";
+constexpr const char* kSelectLines =
+    "SELECT document_id, position, description, quantity, unit_amount, amount, product_id FROM line_items "
+    "WHERE workspace_id = :ws AND document_id IN (";
+
+// Number of Unicode code points; the catalog's limits are in characters, not bytes.
+size_t utf8_length(std::string_view s) {
+  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+}  // namespace
+
+std::string text_of(const SqlValue& v) {
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  if (auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
+  return {};
+}
+
+const std::string& select_columns(const ObjectDef& object) {
+  // Built once per object at first use; the catalog is immutable, so no lock is needed
+  // beyond the static initialisation of the map.
+  static const std::unordered_map<std::string, std::string> kSelects = [] {
+    std::unordered_map<std::string, std::string> m;
+    for (const auto& o : all_objects()) {
+      std::string sql = "SELECT ";
+      for (size_t i = 0; i < o.fields.size(); ++i) {
+        if (i) sql += ", ";
+        sql += o.fields[i].spec.column;
+      }
+      sql += " FROM " + o.spec.table;
+      m.emplace(o.name, std::move(sql));
+    }
+    return m;
+  }();
+  return kSelects.at(object.name);
+}
+
+json value_to_json(const FieldDef& field, const SqlValue& value) {
+  if (std::holds_alternative<std::nullptr_t>(value)) return nullptr;
+  switch (field.spec.type) {
+    case FieldType::Integer:
+      if (auto* i = std::get_if<std::int64_t>(&value)) return *i;
+      return std::stoll(std::get<std::string>(value));
+    case FieldType::Boolean:
+      if (auto* i = std::get_if<std::int64_t>(&value)) return *i != 0;
+      return std::get<std::string>(value) == "1";
+    default:
+      return text_of(value);
+  }
+}
+
+json to_json(const ObjectDef& object, const Rows& rows, size_t index) {
+  json out = json::object();
+  const auto& row = rows.rows[index];
+  // Columns come back in catalog order (select_columns), so index i is field i.
+  for (size_t i = 0; i < object.fields.size() && i < row.size(); ++i)
+    out[object.fields[i].spec.name] = value_to_json(object.fields[i], row[i]);
+  return out;
+}
+
+std::optional<Rows> load(Tx& tx, const ObjectDef& object, const std::string& workspace_id, std::string_view id,
+                         bool include_deleted) {
+  std::string sql = select_columns(object) + " WHERE workspace_id = :ws AND id = :id";
+  if (!include_deleted) sql += " AND deleted_at IS NULL";
+  return tx.query_one(sql, {{"ws", workspace_id}, {"id", std::string(id)}});
+}
+
+std::map<std::string, json> load_lines(Tx& tx, const std::string& workspace_id, const std::vector<std::string>& ids) {
+  std::map<std::string, json> out;
+  if (ids.empty()) return out;
+  std::string sql = kSelectLines;
+  store::Params params{{"ws", workspace_id}};
+  for (size_t i = 0; i < ids.size(); ++i) {
+    std::string name = "d" + std::to_string(i);
+    sql += (i ? ", :" : ":") + name;
+    params.emplace_back(name, ids[i]);
+    out[ids[i]] = json::array();
+  }
+  sql += ") ORDER BY document_id, position";
+  Rows rows = tx.query(sql, params);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    RowView r(rows, i);
+    json line = {{"description", r.text("description")},
+                 {"quantity", r.integer("quantity")},
+                 {"unitAmount", r.integer("unit_amount")},
+                 {"amount", r.integer("amount")},
+                 {"productId", r.is_null("product_id") ? json(nullptr) : json(r.text("product_id"))}};
+    out[r.text("document_id")].push_back(std::move(line));
+  }
+  return out;
+}
+
+Result<json> load_json(Tx& tx, const ObjectDef& object, const std::string& workspace_id, std::string_view id,
+                       bool include_deleted) {
+  auto rows = load(tx, object, workspace_id, id, include_deleted);
+  if (!rows) return fail(Error::not_found(object.singular));
+  json record = to_json(object, *rows, 0);
+  if (object.has_line_items) record["lineItems"] = load_lines(tx, workspace_id, {std::string(id)})[std::string(id)];
+  return record;
+}
+
+Result<Values> convert_input(const ObjectDef& object, const json& body, bool creating) {
+  if (!body.is_object()) return fail(Error::bad_request("the request body must be a JSON object"));
+  Values values;
+  for (const auto& [key, value] : body.items()) {
+    if (key == "lineItems" && object.has_line_items) continue;  // handled by the document code
+    const FieldDef* fd = object.field(key);
+    if (!fd) return fail(Error::validation(key, "unknown field '" + key + "' for " + object.name));
+    if (fd->access == Access::ReadOnly) return fail(Error::validation(key, key + " is set by the server"));
+    if (!creating && fd->access == Access::CreateOnly)
+      return fail(Error::validation(key, key + " cannot be changed after creation"));
+    const auto& spec = fd->spec;
+    if (value.is_null()) {
+      if (fd->required) return fail(Error::validation(key, key + " is required"));
+      values[spec.column] = nullptr;
+      continue;
+    }
+    switch (spec.type) {
+      case FieldType::Integer:
+        if (!value.is_number_integer())
+          return fail(Error::validation(key, key + " must be an integer" +
+                                                 std::string(fd->money ? " amount in minor units (e.g. cents)" : "")));
+        if (fd->money && (value.get<std::int64_t>() > kMaxAmount || value.get<std::int64_t>() < -kMaxAmount))
+          return fail(Error::validation(key, key + " is too large"));
+        if (fd->money && value.get<std::int64_t>() < 0)
+          return fail(Error::validation(key, key + " must not be negative"));
+        values[spec.column] = value.get<std::int64_t>();
+        break;
+      case FieldType::Boolean:
+        if (!value.is_boolean()) return fail(Error::validation(key, key + " must be true or false"));
+        values[spec.column] = std::int64_t{value.get<bool>() ? 1 : 0};
+        break;
+      case FieldType::Timestamp: {
+        auto ts = value.is_string() ? store::normalize_timestamp(value.get<std::string>()) : std::nullopt;
+        if (!ts) return fail(Error::validation(key, key + " must be an ISO 8601 timestamp"));
+        values[spec.column] = *ts;
+        break;
+      }
+      case FieldType::Date: {
+        auto d = value.is_string() ? store::normalize_date(value.get<std::string>()) : std::nullopt;
+        if (!d) return fail(Error::validation(key, key + " must be a date (YYYY-MM-DD)"));
+        values[spec.column] = *d;
+        break;
+      }
+      case FieldType::Enum: {
+        if (!value.is_string() ||
+            std::find(spec.enum_values.begin(), spec.enum_values.end(), value.get<std::string>()) ==
+                spec.enum_values.end()) {
+          std::string allowed;
+          for (const auto& v : spec.enum_values) allowed += (allowed.empty() ? "" : ", ") + v;
+          return fail(Error::validation(key, key + " must be one of: " + allowed));
+        }
+        values[spec.column] = value.get<std::string>();
+        break;
+      }
+      case FieldType::Id:
+      case FieldType::Text: {
+        if (!value.is_string()) return fail(Error::validation(key, key + " must be a string"));
+        std::string s = value.get<std::string>();
+        if (utf8_length(s) > fd->max_length)
+          return fail(Error::validation(key, key + " must be at most " + std::to_string(fd->max_length) + " characters"));
+        if (s.find('\0') != std::string::npos) return fail(Error::validation(key, key + " must not contain NUL"));
+        if (key == "currency") {
+          auto c = normalize_currency(s, key);
+          if (!c) return fail(c.error());
+          s = *c;
+        } else if (fd->required && s.find_first_not_of(" \t\r\n") == std::string::npos) {
+          return fail(Error::validation(key, key + " must not be empty"));
+        }
+        if (key == "email" && !s.empty() && (s.find('@') == std::string::npos || s.find(' ') != std::string::npos))
+          return fail(Error::validation(key, "email must be an email address"));
+        values[spec.column] = std::move(s);
+        break;
+      }
+    }
+  }
+  if (creating)
+    for (const auto& fd : object.fields)
+      if (fd.required && !values.count(fd.spec.column))
+        return fail(Error::validation(fd.spec.name, fd.spec.name + " is required"));
+  return values;
+}
+
+Status check_references(Tx& tx, const ObjectDef& object, const std::string& workspace_id, const Values& values) {
+  for (const auto& fd : object.fields) {
+    if (fd.spec.type != FieldType::Id || fd.spec.name == "id") continue;
+    auto it = values.find(fd.spec.column);
+    if (it == values.end() || std::holds_alternative<std::nullptr_t>(it->second)) continue;
+    bool found = false;
+    if (fd.references.empty() && fd.spec.name == "assigneeId") {
+      found = tx.query_one("SELECT 1 AS x FROM workspace_members WHERE workspace_id = :ws AND user_id = :id",
+                           {{"ws", workspace_id}, {"id", it->second}})
+                  .has_value();
+    } else if (!fd.references.empty()) {
+      const ObjectDef* target = find_object(fd.references);
+      found = tx.query_one("SELECT 1 AS x FROM " + target->spec.table +
+                               " WHERE workspace_id = :ws AND id = :id AND deleted_at IS NULL",
+                           {{"ws", workspace_id}, {"id", it->second}})
+                  .has_value();
+    } else {
+      continue;
+    }
+    if (!found) return fail(Error::validation(fd.spec.name, "no such " + (fd.references.empty() ? std::string("member") : find_object(fd.references)->singular) + " in this workspace"));
+  }
+  return {};
+}
+
+void insert(Tx& tx, const ObjectDef& object, const std::string& workspace_id, const Values& values) {
+  std::string cols = "workspace_id", marks = ":ws";
+  store::Params params{{"ws", workspace_id}};
+  int i = 0;
+  for (const auto& [column, value] : values) {
+    std::string name = "v" + std::to_string(i++);
+    cols += ", " + column;
+    marks += ", :" + name;
+    params.emplace_back(name, value);
+  }
+  tx.exec("INSERT INTO " + object.spec.table + " (" + cols + ") VALUES (" + marks + ")", params);
+}
+
+void update_columns(Tx& tx, const ObjectDef& object, const std::string& workspace_id, std::string_view id,
+                    const Values& values) {
+  if (values.empty()) return;
+  std::string sets;
+  store::Params params{{"ws", workspace_id}, {"id", std::string(id)}};
+  int i = 0;
+  for (const auto& [column, value] : values) {
+    std::string name = "v" + std::to_string(i++);
+    sets += (sets.empty() ? "" : ", ") + column + " = :" + name;
+    params.emplace_back(name, value);
+  }
+  tx.exec("UPDATE " + object.spec.table + " SET " + sets + " WHERE workspace_id = :ws AND id = :id", params);
+}
+
+void add_event(Tx& tx, const Actor& actor, const ObjectDef& object, std::string_view record_id, std::string_view kind,
+               std::string_view field, const SqlValue& old_value, const SqlValue& new_value) {
+  auto opt = [](const SqlValue& v) -> SqlValue {
+    if (std::holds_alternative<std::nullptr_t>(v)) return nullptr;
+    return text_of(v);
+  };
+  tx.exec(kInsertEvent, {{"ws", actor.workspace_id},
+                         {"id", random_id("evt")},
+                         {"object", object.name},
+                         {"record", std::string(record_id)},
+                         {"kind", std::string(kind)},
+                         {"field", field.empty() ? SqlValue(nullptr) : SqlValue(std::string(field))},
+                         {"old", opt(old_value)},
+                         {"new", opt(new_value)},
+                         {"actor", actor.user_id.empty() ? SqlValue(nullptr) : SqlValue(actor.user_id)},
+                         {"label", actor.label},
+                         {"at", store::now_timestamp()}});
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+namespace {
+
+bool mentions_field(const store::FilterNode& node, std::string_view name) {
+  if (node.kind == store::FilterNode::Kind::Condition) return node.condition.field && node.condition.field->name == name;
+  return std::any_of(node.children.begin(), node.children.end(),
+                     [&](const store::FilterNode& c) { return mentions_field(c, name); });
+}
+
+store::Params named(const std::vector<SqlValue>& values, int first) {
+  store::Params out;
+  for (size_t i = 0; i < values.size(); ++i) out.emplace_back("p" + std::to_string(first + static_cast<int>(i)), values[i]);
+  return out;
+}
+
+}  // namespace
+
+Records::Records(std::shared_ptr<store::Database> db) : db_(std::move(db)) {}
+
+Result<Page> Records::list(const Actor& actor, const ObjectDef& object, const store::ListQuery& query) {
+  return db_->read<Page>([&](Tx& tx) -> Result<Page> {
+    // Soft-deleted records are hidden unless the filter asks about deletedAt (Twenty's rule).
+    bool with_deleted = query.filter && mentions_field(*query.filter, "deletedAt");
+    std::string scope = " WHERE workspace_id = :ws" + std::string(with_deleted ? "" : " AND deleted_at IS NULL");
+
+    store::SqlFragment where = store::compile_where(query, tx.dialect());
+    store::Params params = named(where.params, 1);
+    params.emplace_back("ws", actor.workspace_id);
+    params.emplace_back("lim", std::int64_t{query.limit + 1});
+    Rows rows = tx.query(select_columns(object) + scope + " AND (" + where.sql + ") " +
+                             store::compile_order_by(query, tx.dialect()) + " LIMIT :lim",
+                         params);
+
+    Page page;
+    bool more = rows.size() > static_cast<size_t>(query.limit);
+    if (more) rows.rows.resize(static_cast<size_t>(query.limit));
+    if (store::rows_come_reversed(query)) std::reverse(rows.rows.begin(), rows.rows.end());
+    if (query.before) {
+      page.has_previous_page = more;
+      page.has_next_page = true;
+    } else {
+      page.has_next_page = more;
+      page.has_previous_page = query.after.has_value();
+    }
+
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      page.records.push_back(to_json(object, rows, i));
+      ids.push_back(page.records.back()["id"].get<std::string>());
+    }
+    if (object.has_line_items) {
+      auto lines = load_lines(tx, actor.workspace_id, ids);
+      for (auto& r : page.records) r["lineItems"] = lines[r["id"].get<std::string>()];
+    }
+    auto cursor_of = [&](size_t i) {
+      std::vector<SqlValue> key;
+      for (const auto& k : query.order) key.push_back(rows.rows[i][static_cast<size_t>(rows.column(k.field->column))]);
+      return store::encode_cursor(query, key);
+    };
+    if (!rows.empty()) {
+      // rows.columns is only filled when a row came back; the select lists catalog columns.
+      page.start_cursor = cursor_of(0);
+      page.end_cursor = cursor_of(rows.size() - 1);
+    }
+
+    std::string filter_sql = "1=1";
+    store::Params count_params{{"ws", actor.workspace_id}};
+    if (query.filter) {
+      auto f = store::compile_filter(*query.filter, tx.dialect());
+      filter_sql = f.sql;
+      auto p = named(f.params, 1);
+      count_params.insert(count_params.end(), p.begin(), p.end());
+    }
+    Rows count = tx.query("SELECT COUNT(*) AS n FROM " + object.spec.table + scope + " AND (" + filter_sql + ")",
+                          count_params);
+    page.total_count = RowView(count, 0).integer("n");
+    return page;
+  });
+}
+
+Result<json> Records::get(const Actor& actor, const ObjectDef& object, std::string_view id) {
+  return db_->read<json>([&](Tx& tx) { return load_json(tx, object, actor.workspace_id, id); });
+}
+
+Result<json> Records::timeline(const Actor& actor, const ObjectDef& object, std::string_view id) {
+  return db_->read<json>([&](Tx& tx) -> Result<json> {
+    if (!load(tx, object, actor.workspace_id, id, true)) return fail(Error::not_found(object.singular));
+    Rows rows = tx.query(
+        "SELECT id, kind, field, old_value, new_value, actor_id, actor_label, created_at FROM timeline_events "
+        "WHERE workspace_id = :ws AND record_object = :object AND record_id = :id ORDER BY created_at, id",
+        {{"ws", actor.workspace_id}, {"object", object.name}, {"id", std::string(id)}});
+    json out = json::array();
+    for (size_t i = 0; i < rows.size(); ++i) {
+      RowView r(rows, i);
+      auto opt = [&](std::string_view c) { return r.is_null(c) ? json(nullptr) : json(r.text(c)); };
+      out.push_back({{"id", r.text("id")},
+                     {"kind", r.text("kind")},
+                     {"field", opt("field")},
+                     {"oldValue", opt("old_value")},
+                     {"newValue", opt("new_value")},
+                     {"actorId", opt("actor_id")},
+                     {"actorLabel", r.text("actor_label")},
+                     {"createdAt", r.text("created_at")}});
+    }
+    return out;
+  });
+}
+
+Result<json> Records::remove(const Actor& actor, const ObjectDef& object, std::string_view id) {
+  return db_->write<json>([&](Tx& tx) -> Result<json> {
+    auto rows = load(tx, object, actor.workspace_id, id);
+    if (!rows) return fail(Error::not_found(object.singular));
+    RowView r(*rows, 0);
+    // Financial documents past Draft are part of the books: void or cancel them instead.
+    if (object.kind == DocumentKind::Invoice && r.text("status") != "Draft")
+      return fail(Error::conflict("only a Draft invoice can be deleted; void it instead", "status"));
+    if (object.kind == DocumentKind::Payment)
+      return fail(Error::conflict("payments cannot be deleted; record a refund instead"));
+    if (object.kind == DocumentKind::Order && !r.is_null("invoice_id"))
+      return fail(Error::conflict("an invoiced order cannot be deleted", "invoiceId"));
+    std::string now = store::now_timestamp();
+    update_columns(tx, object, actor.workspace_id, id, {{"deleted_at", now}, {"updated_at", now}});
+    if (object.kind == DocumentKind::Invoice && !r.is_null("order_id")) {
+      // Deleting the draft frees its order to be invoiced again.
+      tx.exec("UPDATE orders SET invoice_id = NULL WHERE workspace_id = :ws AND id = :id",
+              {{"ws", actor.workspace_id}, {"id", r.text("order_id")}});
+      // The draft held the order's unique slot; move it aside so a new draft can take it.
+      tx.exec("UPDATE invoices SET order_id = NULL WHERE workspace_id = :ws AND id = :id",
+              {{"ws", actor.workspace_id}, {"id", std::string(id)}});
+    }
+    add_event(tx, actor, object, id, "deleted");
+    return load_json(tx, object, actor.workspace_id, id, true);
+  });
+}
+
+Result<json> Records::restore(const Actor& actor, const ObjectDef& object, std::string_view id) {
+  return db_->write<json>([&](Tx& tx) -> Result<json> {
+    auto rows = load(tx, object, actor.workspace_id, id, true);
+    if (!rows) return fail(Error::not_found(object.singular));
+    if (RowView(*rows, 0).is_null("deleted_at")) return load_json(tx, object, actor.workspace_id, id);
+    update_columns(tx, object, actor.workspace_id, id, {{"deleted_at", nullptr}, {"updated_at", store::now_timestamp()}});
+    add_event(tx, actor, object, id, "restored");
+    return load_json(tx, object, actor.workspace_id, id);
+  });
+}
+
+}  // namespace settle::crm

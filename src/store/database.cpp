@@ -1,0 +1,292 @@
+#include "store/database.hpp"
+
+#include <soci/connection-pool.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <ctime>
+#include <deque>
+#include <thread>
+
+namespace settle::store {
+namespace {
+
+constexpr int kMaxAttempts = 5;
+
+// Statements run on every new SQLite connection. WAL lets readers run beside the one
+// writer; case_sensitive_like makes the filter's `like` case-sensitive as on PostgreSQL
+// (`ilike` is compiled separately).
+constexpr const char* kSqlitePragmas[] = {
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA busy_timeout=15000",
+    "PRAGMA case_sensitive_like=ON",
+};
+
+std::string strip_password(const std::string& url) {
+  auto scheme = url.find("://");
+  auto at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+  auto colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon) + ":***" + url.substr(at);
+}
+
+// Binds values by name. SOCI keeps pointers to the bound variables until execution, so
+// the values live in deques (stable addresses) owned by this binder.
+class Binder {
+ public:
+  void bind(soci::statement& st, const Params& params) {
+    for (const auto& [name, value] : params) {
+      indicators_.push_back(soci::i_ok);
+      auto& ind = indicators_.back();
+      if (std::holds_alternative<std::nullptr_t>(value)) {
+        ind = soci::i_null;
+        strings_.emplace_back();
+        st.exchange(soci::use(strings_.back(), ind, name));
+      } else if (auto* i = std::get_if<std::int64_t>(&value)) {
+        ints_.push_back(static_cast<long long>(*i));
+        st.exchange(soci::use(ints_.back(), ind, name));
+      } else {
+        strings_.push_back(std::get<std::string>(value));
+        st.exchange(soci::use(strings_.back(), ind, name));
+      }
+    }
+  }
+
+ private:
+  std::deque<std::string> strings_;
+  std::deque<long long> ints_;
+  std::deque<soci::indicator> indicators_;
+};
+
+SqlValue cell(const soci::row& row, std::size_t i) {
+  if (row.get_indicator(i) == soci::i_null) return nullptr;
+  switch (row.get_properties(i).get_data_type()) {
+    case soci::dt_string:
+    case soci::dt_xml:
+    case soci::dt_blob:
+      return row.get<std::string>(i);
+    case soci::dt_integer:
+      return static_cast<std::int64_t>(row.get<int>(i));
+    case soci::dt_long_long:
+      return static_cast<std::int64_t>(row.get<long long>(i));
+    case soci::dt_unsigned_long_long:
+      return static_cast<std::int64_t>(row.get<unsigned long long>(i));
+    case soci::dt_double:
+      // No column holds a float; SQLite reports computed integers (SUM) as double.
+      return static_cast<std::int64_t>(row.get<double>(i));
+    case soci::dt_date: {
+      std::tm t = row.get<std::tm>(i);
+      char buf[32];
+      std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &t);
+      return std::string(buf);
+    }
+  }
+  return nullptr;
+}
+
+// Classifies a storage exception into the error vocabulary. Constraint violations are
+// client errors (the schema enforces uniqueness and references); the rest are internal.
+Error classify(const std::exception& e, bool* retryable) {
+  *retryable = false;
+  std::string what = e.what();
+  if (auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
+    std::string state = pg->sqlstate();
+    if (state == "40001" || state == "40P01") *retryable = true;
+    if (state == "23505") return Error::conflict("a record with the same unique value already exists");
+    if (state == "23503") return Error::validation("", "a referenced record does not exist in this workspace");
+    if (state == "23514" || state == "23502") return Error::validation("", "a value violates a rule of the schema");
+  }
+  if (auto* lite = dynamic_cast<const soci::sqlite3_soci_error*>(&e)) {
+    int rc = lite->result() & 0xff;
+    if (rc == 5 /*SQLITE_BUSY*/ || rc == 6 /*SQLITE_LOCKED*/) *retryable = true;
+    if (rc == 19 /*SQLITE_CONSTRAINT*/) {
+      if (what.find("UNIQUE") != std::string::npos || what.find("PRIMARY KEY") != std::string::npos)
+        return Error::conflict("a record with the same unique value already exists");
+      if (what.find("FOREIGN KEY") != std::string::npos)
+        return Error::validation("", "a referenced record does not exist in this workspace");
+      return Error::validation("", "a value violates a rule of the schema");
+    }
+  }
+  return Error::internal(std::string("storage: ") + what);
+}
+
+}  // namespace
+
+int Rows::column(std::string_view name) const {
+  for (size_t i = 0; i < columns.size(); ++i)
+    if (columns[i] == name) return static_cast<int>(i);
+  return -1;
+}
+
+const SqlValue& RowView::at(std::string_view column) const {
+  static const SqlValue kNull = nullptr;
+  int c = rows_->column(column);
+  if (c < 0) return kNull;
+  return rows_->rows[index_][static_cast<size_t>(c)];
+}
+bool RowView::is_null(std::string_view column) const { return std::holds_alternative<std::nullptr_t>(at(column)); }
+std::string RowView::text(std::string_view column) const { return opt_text(column).value_or(""); }
+std::optional<std::string> RowView::opt_text(std::string_view column) const {
+  const auto& v = at(column);
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  if (auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
+  return std::nullopt;
+}
+std::int64_t RowView::integer(std::string_view column) const { return opt_integer(column).value_or(0); }
+std::optional<std::int64_t> RowView::opt_integer(std::string_view column) const {
+  const auto& v = at(column);
+  if (auto* i = std::get_if<std::int64_t>(&v)) return *i;
+  if (auto* s = std::get_if<std::string>(&v)) {
+    try {
+      return std::stoll(*s);
+    } catch (...) {
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+Rows Tx::query(std::string_view sql, const Params& params) {
+  Rows out;
+  soci::row row;
+  soci::statement st(session_);
+  Binder binder;
+  st.exchange(soci::into(row));
+  binder.bind(st, params);
+  st.alloc();
+  st.prepare(std::string(sql));
+  st.define_and_bind();
+  bool has = st.execute(true);
+  while (has) {
+    if (out.columns.empty())
+      for (std::size_t i = 0; i < row.size(); ++i) out.columns.push_back(row.get_properties(i).get_name());
+    std::vector<SqlValue> values;
+    values.reserve(row.size());
+    for (std::size_t i = 0; i < row.size(); ++i) values.push_back(cell(row, i));
+    out.rows.push_back(std::move(values));
+    has = st.fetch();
+  }
+  return out;
+}
+
+std::optional<Rows> Tx::query_one(std::string_view sql, const Params& params) {
+  Rows r = query(sql, params);
+  if (r.rows.empty()) return std::nullopt;
+  r.rows.resize(1);
+  return r;
+}
+
+long long Tx::exec(std::string_view sql, const Params& params) {
+  soci::statement st(session_);
+  Binder binder;
+  binder.bind(st, params);
+  st.alloc();
+  st.prepare(std::string(sql));
+  st.define_and_bind();
+  st.execute(true);
+  return st.get_affected_rows();
+}
+
+Result<std::shared_ptr<Database>> Database::open(const std::string& url, size_t pool_size) {
+  std::shared_ptr<Database> db(new Database());
+  db->pool_size_ = std::max<size_t>(1, pool_size);
+  db->url_for_log_ = strip_password(url);
+  db->pool_ = std::make_unique<soci::connection_pool>(db->pool_size_);
+  try {
+    if (url.rfind("sqlite:", 0) == 0) {
+      db->dialect_ = Dialect::Sqlite;
+      std::string path = url.substr(7);
+      if (path.rfind("//", 0) == 0) path = path.substr(2);
+      if (path.empty()) return fail(Error::validation("db", "sqlite: URL needs a file path"));
+      std::string escaped;
+      for (char c : path) {
+        if (c == '"') escaped += "\\";
+        escaped += c;
+      }
+      for (size_t i = 0; i < db->pool_size_; ++i) {
+        soci::session& s = db->pool_->at(i);
+        s.open(*soci::factory_sqlite3(), "db=\"" + escaped + "\" timeout=15");
+        for (const char* pragma : kSqlitePragmas) s << pragma;
+      }
+    } else if (url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0) {
+      db->dialect_ = Dialect::Postgres;
+      for (size_t i = 0; i < db->pool_size_; ++i) {
+        soci::session& s = db->pool_->at(i);
+        s.open(*soci::factory_postgresql(), url);
+        s << "SET client_min_messages TO WARNING";
+      }
+    } else {
+      return fail(Error::validation("db", "database URL must start with sqlite: or postgres://"));
+    }
+  } catch (const std::exception& e) {
+    Error err = Error::upstream("cannot open the database", std::string("open ") + db->url_for_log_ + ": " + e.what());
+    return fail(std::move(err));
+  }
+  return db;
+}
+
+Database::~Database() = default;
+
+Status Database::run_transaction(bool write, const std::function<Status(Tx&)>& body) {
+  for (int attempt = 1;; ++attempt) {
+    soci::session session(*pool_);
+    bool open = false;
+    try {
+      if (dialect_ == Dialect::Sqlite)
+        session << (write ? "BEGIN IMMEDIATE" : "BEGIN");
+      else
+        session << (write ? "BEGIN" : "BEGIN READ ONLY");
+      open = true;
+      Tx tx(session, dialect_);
+      Status st = body(tx);
+      if (!st) {
+        session << "ROLLBACK";
+        return st;
+      }
+      session << "COMMIT";
+      return {};
+    } catch (const std::exception& e) {
+      if (open) {
+        try {
+          session << "ROLLBACK";
+        } catch (...) {
+        }
+      }
+      bool retryable = false;
+      Error err = classify(e, &retryable);
+      if (retryable && attempt < kMaxAttempts) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5 * attempt * attempt));
+        continue;
+      }
+      if (retryable) {
+        err = Error{ErrorCode::Unavailable, "the database is busy, retry shortly", {}, err.log, nullptr};
+      }
+      if (err.code == ErrorCode::Internal) spdlog::error("{}", err.log);
+      return fail(std::move(err));
+    }
+  }
+}
+
+std::string format_timestamp(std::int64_t unix_millis) {
+  std::time_t secs = static_cast<std::time_t>(unix_millis / 1000);
+  int ms = static_cast<int>(unix_millis % 1000);
+  std::tm t{};
+  gmtime_r(&secs, &t);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
+                t.tm_hour, t.tm_min, t.tm_sec, ms);
+  return buf;
+}
+
+std::string now_timestamp() {
+  auto now = std::chrono::system_clock::now();
+  return format_timestamp(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+}
+
+}  // namespace settle::store

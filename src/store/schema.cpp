@@ -1,0 +1,212 @@
+// Versioned migrations. Each migration is a list of statements valid on both SQLite 3.40
+// and PostgreSQL 15 (TEXT, BIGINT, INTEGER only; timestamps as canonical ISO text; booleans
+// as 0/1). Every table is keyed by workspace_id first, and references between records are
+// composite (workspace_id, id) foreign keys, so a record can never point into another
+// workspace and the data can later be distributed by workspace.
+// Never edit a released migration: add a new one.
+#include <spdlog/spdlog.h>
+
+#include "store/database.hpp"
+
+namespace settle::store {
+namespace {
+
+struct Migration {
+  int version;
+  const char* name;
+  std::vector<const char*> statements;
+};
+
+// Columns shared by every CRM record table.
+#define SETTLE_RECORD_COLUMNS                                                   \
+  "workspace_id TEXT NOT NULL REFERENCES workspaces(id), id TEXT NOT NULL, "    \
+  "created_at TEXT NOT NULL, updated_at TEXT NOT NULL, deleted_at TEXT, "       \
+  "created_by TEXT, "
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1,
+       "core",
+       {
+           "CREATE TABLE workspaces (id TEXT PRIMARY KEY, name TEXT NOT NULL, subdomain TEXT NOT NULL UNIQUE, "
+           "quote_prefix TEXT NOT NULL DEFAULT 'QUO', order_prefix TEXT NOT NULL DEFAULT 'ORD', "
+           "invoice_prefix TEXT NOT NULL DEFAULT 'INV', default_currency TEXT NOT NULL DEFAULT 'USD', "
+           "locale TEXT NOT NULL DEFAULT 'en-US', created_at TEXT NOT NULL)",
+
+           "CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, password_hash TEXT, "
+           "first_name TEXT NOT NULL DEFAULT '', last_name TEXT NOT NULL DEFAULT '', "
+           "email_verified INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL)",
+
+           "CREATE TABLE workspace_members (workspace_id TEXT NOT NULL REFERENCES workspaces(id), "
+           "user_id TEXT NOT NULL REFERENCES users(id), role TEXT NOT NULL CHECK (role IN ('ADMIN','MEMBER')), "
+           "created_at TEXT NOT NULL, PRIMARY KEY (workspace_id, user_id))",
+           "CREATE INDEX workspace_members_user ON workspace_members (user_id)",
+
+           "CREATE TABLE api_keys (workspace_id TEXT NOT NULL REFERENCES workspaces(id), id TEXT NOT NULL, "
+           "name TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE, key_last4 TEXT NOT NULL, role TEXT NOT NULL, "
+           "created_by TEXT, expires_at TEXT, revoked_at TEXT, last_used_at TEXT, created_at TEXT NOT NULL, "
+           "PRIMARY KEY (workspace_id, id))",
+
+           "CREATE TABLE sessions (token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id), "
+           "workspace_id TEXT NOT NULL REFERENCES workspaces(id), expires_at TEXT NOT NULL, created_at TEXT NOT NULL)",
+
+           "CREATE TABLE login_failures (email TEXT NOT NULL, remote TEXT NOT NULL, at TEXT NOT NULL)",
+           "CREATE INDEX login_failures_email ON login_failures (email, at)",
+
+           "CREATE TABLE approved_domains (workspace_id TEXT NOT NULL REFERENCES workspaces(id), id TEXT NOT NULL, "
+           "domain TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('PENDING','VALIDATED')), "
+           "validation_email TEXT NOT NULL, token_hash TEXT, token_expires_at TEXT, created_by TEXT, "
+           "created_at TEXT NOT NULL, validated_at TEXT, PRIMARY KEY (workspace_id, id), UNIQUE (workspace_id, domain))",
+           "CREATE INDEX approved_domains_domain ON approved_domains (domain, status)",
+
+           "CREATE TABLE outbox (workspace_id TEXT NOT NULL REFERENCES workspaces(id), id TEXT NOT NULL, "
+           "kind TEXT NOT NULL, recipient TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL, "
+           "created_at TEXT NOT NULL, sent_at TEXT, PRIMARY KEY (workspace_id, id))",
+
+           // Gapless per-workspace, per-year numbering: the row is incremented inside the
+           // transaction that creates (or finalizes) the document, so a rollback returns the number.
+           "CREATE TABLE document_counters (workspace_id TEXT NOT NULL REFERENCES workspaces(id), "
+           "kind TEXT NOT NULL, year INTEGER NOT NULL, last_value BIGINT NOT NULL, "
+           "PRIMARY KEY (workspace_id, kind, year))",
+
+           "CREATE TABLE companies (" SETTLE_RECORD_COLUMNS
+           "name TEXT NOT NULL, domain_name TEXT, address TEXT, stripe_customer_id TEXT, "
+           "stripe_default_payment_method TEXT, PRIMARY KEY (workspace_id, id))",
+           "CREATE INDEX companies_name ON companies (workspace_id, name)",
+
+           "CREATE TABLE people (" SETTLE_RECORD_COLUMNS
+           "first_name TEXT NOT NULL, last_name TEXT NOT NULL DEFAULT '', email TEXT, phone TEXT, company_id TEXT, "
+           "PRIMARY KEY (workspace_id, id), "
+           "FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id))",
+           "CREATE INDEX people_company ON people (workspace_id, company_id)",
+
+           "CREATE TABLE products (" SETTLE_RECORD_COLUMNS
+           "name TEXT NOT NULL, description TEXT, unit_amount BIGINT NOT NULL, currency TEXT NOT NULL, "
+           "active INTEGER NOT NULL DEFAULT 1, stripe_product_id TEXT, stripe_price_id TEXT, "
+           "PRIMARY KEY (workspace_id, id))",
+
+           "CREATE TABLE projects (" SETTLE_RECORD_COLUMNS
+           "name TEXT NOT NULL, status TEXT NOT NULL, budget BIGINT, currency TEXT, company_id TEXT, "
+           "PRIMARY KEY (workspace_id, id), "
+           "FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id))",
+
+           "CREATE TABLE quotes (" SETTLE_RECORD_COLUMNS
+           "quote_number TEXT NOT NULL, status TEXT NOT NULL, company_id TEXT NOT NULL, person_id TEXT, "
+           "currency TEXT NOT NULL, subtotal BIGINT NOT NULL, tax_amount BIGINT NOT NULL, total BIGINT NOT NULL, "
+           "expires_at TEXT, accepted_date TEXT, expiration_reminder_sent INTEGER NOT NULL DEFAULT 0, "
+           "order_id TEXT, notes TEXT, stripe_quote_id TEXT, stripe_customer_id TEXT, stripe_quote_url TEXT, "
+           "stripe_pdf_url TEXT, PRIMARY KEY (workspace_id, id), UNIQUE (workspace_id, quote_number), "
+           "FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id), "
+           "FOREIGN KEY (workspace_id, person_id) REFERENCES people (workspace_id, id))",
+           "CREATE INDEX quotes_status ON quotes (workspace_id, status)",
+
+           "CREATE TABLE orders (" SETTLE_RECORD_COLUMNS
+           "order_number TEXT NOT NULL, order_date TEXT NOT NULL, fulfillment_date TEXT, status TEXT NOT NULL, "
+           "currency TEXT NOT NULL, subtotal BIGINT NOT NULL, tax_amount BIGINT NOT NULL, total_amount BIGINT NOT NULL, "
+           "fulfillment_notes TEXT, shipping_info TEXT, company_id TEXT NOT NULL, quote_id TEXT, invoice_id TEXT, "
+           "project_id TEXT, stripe_quote_id TEXT, stripe_customer_id TEXT, "
+           "PRIMARY KEY (workspace_id, id), UNIQUE (workspace_id, order_number), "
+           // One order per quote, even when the quote is accepted twice concurrently.
+           "UNIQUE (workspace_id, quote_id), "
+           "FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id), "
+           "FOREIGN KEY (workspace_id, quote_id) REFERENCES quotes (workspace_id, id), "
+           "FOREIGN KEY (workspace_id, project_id) REFERENCES projects (workspace_id, id))",
+           "CREATE INDEX orders_status ON orders (workspace_id, status)",
+
+           "CREATE TABLE invoices (" SETTLE_RECORD_COLUMNS
+           "invoice_number TEXT, status TEXT NOT NULL, company_id TEXT NOT NULL, order_id TEXT, project_id TEXT, "
+           "issue_date TEXT, due_date TEXT, currency TEXT NOT NULL, subtotal BIGINT NOT NULL, "
+           "tax_amount BIGINT NOT NULL, total BIGINT NOT NULL, amount_paid BIGINT NOT NULL DEFAULT 0, "
+           "amount_refunded BIGINT NOT NULL DEFAULT 0, amount_due BIGINT NOT NULL, notes TEXT, "
+           "stripe_invoice_id TEXT, stripe_customer_id TEXT, stripe_payment_intent_id TEXT, stripe_charge_id TEXT, "
+           "stripe_invoice_url TEXT, stripe_pdf_url TEXT, stripe_payment_link TEXT, payment_link_expires_at TEXT, "
+           "last_synced_at TEXT, PRIMARY KEY (workspace_id, id), UNIQUE (workspace_id, invoice_number), "
+           // One invoice per order.
+           "UNIQUE (workspace_id, order_id), "
+           "FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id), "
+           "FOREIGN KEY (workspace_id, order_id) REFERENCES orders (workspace_id, id), "
+           "FOREIGN KEY (workspace_id, project_id) REFERENCES projects (workspace_id, id))",
+           "CREATE INDEX invoices_status ON invoices (workspace_id, status)",
+           "CREATE INDEX invoices_due ON invoices (workspace_id, due_date)",
+
+           // Lines of quotes, orders and invoices (document_id is unique across the three).
+           "CREATE TABLE line_items (workspace_id TEXT NOT NULL REFERENCES workspaces(id), "
+           "document_id TEXT NOT NULL, position INTEGER NOT NULL, description TEXT NOT NULL, "
+           "quantity BIGINT NOT NULL, unit_amount BIGINT NOT NULL, amount BIGINT NOT NULL, product_id TEXT, "
+           "PRIMARY KEY (workspace_id, document_id, position), "
+           "FOREIGN KEY (workspace_id, product_id) REFERENCES products (workspace_id, id))",
+
+           "CREATE TABLE payments (" SETTLE_RECORD_COLUMNS
+           "invoice_id TEXT NOT NULL, company_id TEXT, kind TEXT NOT NULL CHECK (kind IN ('payment','refund')), "
+           "amount BIGINT NOT NULL, currency TEXT NOT NULL, status TEXT NOT NULL, method TEXT NOT NULL, "
+           "received_at TEXT NOT NULL, notes TEXT, stripe_payment_intent_id TEXT, stripe_charge_id TEXT, "
+           "stripe_refund_id TEXT, PRIMARY KEY (workspace_id, id), "
+           "FOREIGN KEY (workspace_id, invoice_id) REFERENCES invoices (workspace_id, id), "
+           "FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id))",
+           "CREATE INDEX payments_invoice ON payments (workspace_id, invoice_id)",
+
+           "CREATE TABLE expenses (" SETTLE_RECORD_COLUMNS
+           "description TEXT NOT NULL, amount BIGINT NOT NULL, currency TEXT NOT NULL, date TEXT NOT NULL, "
+           "vendor TEXT, category TEXT, project_id TEXT, PRIMARY KEY (workspace_id, id), "
+           "FOREIGN KEY (workspace_id, project_id) REFERENCES projects (workspace_id, id))",
+
+           "CREATE TABLE tasks (" SETTLE_RECORD_COLUMNS
+           "title TEXT NOT NULL, body TEXT, due_at TEXT, status TEXT NOT NULL, assignee_id TEXT, "
+           "target_object TEXT, target_id TEXT, PRIMARY KEY (workspace_id, id), "
+           "FOREIGN KEY (assignee_id) REFERENCES users (id))",
+           "CREATE INDEX tasks_target ON tasks (workspace_id, target_object, target_id)",
+
+           "CREATE TABLE timeline_events (workspace_id TEXT NOT NULL REFERENCES workspaces(id), id TEXT NOT NULL, "
+           "record_object TEXT NOT NULL, record_id TEXT NOT NULL, kind TEXT NOT NULL, field TEXT, "
+           "old_value TEXT, new_value TEXT, actor_id TEXT, actor_label TEXT, created_at TEXT NOT NULL, "
+           "PRIMARY KEY (workspace_id, id))",
+           "CREATE INDEX timeline_record ON timeline_events (workspace_id, record_object, record_id, created_at)",
+       }},
+  };
+  return kMigrations;
+}
+
+#undef SETTLE_RECORD_COLUMNS
+
+constexpr const char* kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+    "applied_at TEXT NOT NULL)";
+constexpr const char* kSelectVersion = "SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations";
+constexpr const char* kInsertMigration =
+    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:version, :name, :at)";
+// Serialises concurrent `migrate` runs of several instances on one PostgreSQL database.
+constexpr const char* kPgMigrationLock = "SELECT pg_advisory_xact_lock(7415012026)";
+
+}  // namespace
+
+Status Database::migrate() {
+  auto applied = write<int>([&](Tx& tx) -> Result<int> {
+    if (tx.dialect() == Dialect::Postgres) tx.query(kPgMigrationLock);
+    tx.exec(kCreateMigrationsTable);
+    auto rows = tx.query(kSelectVersion);
+    std::int64_t current = RowView(rows, 0).integer("v");
+    int count = 0;
+    for (const auto& m : migrations()) {
+      if (m.version <= current) continue;
+      for (const char* stmt : m.statements) tx.exec(stmt);
+      tx.exec(kInsertMigration, {{"version", std::int64_t{m.version}}, {"name", std::string(m.name)},
+                                 {"at", now_timestamp()}});
+      ++count;
+    }
+    return count;
+  });
+  if (!applied) return fail(applied.error());
+  if (*applied > 0) spdlog::info("applied {} migration(s) to {}", *applied, url_for_log_);
+  return {};
+}
+
+Result<int> Database::schema_version() {
+  // A write transaction: the first call on an empty database creates the bookkeeping table.
+  return write<int>([&](Tx& tx) -> Result<int> {
+    tx.exec(kCreateMigrationsTable);
+    auto rows = tx.query(kSelectVersion);
+    return static_cast<int>(RowView(rows, 0).integer("v"));
+  });
+}
+
+}  // namespace settle::store

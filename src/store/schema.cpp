@@ -47,8 +47,13 @@ const std::vector<Migration>& migrations() {
            "created_by TEXT, expires_at TEXT, revoked_at TEXT, last_used_at TEXT, created_at TEXT NOT NULL, "
            "PRIMARY KEY (workspace_id, id))",
 
+           // A session belongs to a user; workspace_id is the workspace it currently works in
+           // (NULL until the user joins one).
            "CREATE TABLE sessions (token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id), "
-           "workspace_id TEXT NOT NULL REFERENCES workspaces(id), expires_at TEXT NOT NULL, created_at TEXT NOT NULL)",
+           "workspace_id TEXT REFERENCES workspaces(id), expires_at TEXT NOT NULL, created_at TEXT NOT NULL)",
+
+           "CREATE TABLE email_verifications (token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id), "
+           "expires_at TEXT NOT NULL, created_at TEXT NOT NULL)",
 
            "CREATE TABLE login_failures (email TEXT NOT NULL, remote TEXT NOT NULL, at TEXT NOT NULL)",
            "CREATE INDEX login_failures_email ON login_failures (email, at)",
@@ -59,9 +64,12 @@ const std::vector<Migration>& migrations() {
            "created_at TEXT NOT NULL, validated_at TEXT, PRIMARY KEY (workspace_id, id), UNIQUE (workspace_id, domain))",
            "CREATE INDEX approved_domains_domain ON approved_domains (domain, status)",
 
-           "CREATE TABLE outbox (workspace_id TEXT NOT NULL REFERENCES workspaces(id), id TEXT NOT NULL, "
+           // Mail waiting to be sent (src/mail delivers it); workspace_id is NULL for account mail
+           // such as email verification.
+           "CREATE TABLE outbox (id TEXT PRIMARY KEY, workspace_id TEXT REFERENCES workspaces(id), "
            "kind TEXT NOT NULL, recipient TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL, "
-           "created_at TEXT NOT NULL, sent_at TEXT, PRIMARY KEY (workspace_id, id))",
+           "created_at TEXT NOT NULL, sent_at TEXT)",
+           "CREATE INDEX outbox_workspace ON outbox (workspace_id, created_at)",
 
            // Gapless per-workspace, per-year numbering: the row is incremented inside the
            // transaction that creates (or finalizes) the document, so a rollback returns the number.

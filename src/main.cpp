@@ -1,1 +1,229 @@
-int main() { return 0; }
+// settle: one binary for the server, its administration and the local Stripe sandbox.
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "common/crypto.hpp"
+#include "crm/accounts.hpp"
+#include "crm/demo.hpp"
+#include "crm/records.hpp"
+#include "http/api.hpp"
+#include "net/client.hpp"
+#include "net/server.hpp"
+#include "sandbox/sandbox.hpp"
+#include "store/database.hpp"
+
+namespace {
+
+using nlohmann::json;
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::string(v) : std::move(fallback);
+}
+
+// Opens and migrates the database, or prints why not and exits.
+std::shared_ptr<settle::store::Database> open_db(const std::string& url, size_t pool) {
+  auto db = settle::store::Database::open(url, pool);
+  if (!db) {
+    std::cerr << "settle: " << db.error().message << ": " << db.error().log << "\n";
+    std::exit(2);
+  }
+  if (auto st = (*db)->migrate(); !st) {
+    std::cerr << "settle: migration failed: " << (st.error().log.empty() ? st.error().message : st.error().log) << "\n";
+    std::exit(2);
+  }
+  return *db;
+}
+
+int print_result(const settle::Result<json>& r) {
+  if (!r) {
+    std::cerr << "settle: " << r.error().message
+              << (r.error().field.empty() ? "" : " (" + r.error().field + ")") << "\n";
+    return 1;
+  }
+  std::cout << r->dump(2) << "\n";
+  return 0;
+}
+
+settle::crm::Role role_or_exit(const std::string& text) {
+  auto role = settle::crm::parse_role(text);
+  if (!role) {
+    std::cerr << "settle: --role must be ADMIN or MEMBER\n";
+    std::exit(2);
+  }
+  return *role;
+}
+
+settle::PasswordHashCost password_cost() {
+  // Test suites create many users; they may opt into the cheap argon2id setting.
+  return env_or("SETTLE_INSECURE_FAST_PASSWORD_HASH", "") == "1" ? settle::PasswordHashCost::MinimalForTests
+                                                                 : settle::PasswordHashCost::Interactive;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  settle::crypto_init();
+  settle::net::global_init();
+  // Logs go to stderr so that commands printing JSON keep stdout clean.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("settle"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  if (env_or("SETTLE_LOG_LEVEL", "") == "debug") spdlog::set_level(spdlog::level::debug);
+
+  CLI::App app{"Settle: self-hosted quote-to-cash CRM kept in step with Stripe"};
+  app.require_subcommand(1);
+  std::string db_url = env_or("SETTLE_DB", "sqlite:data/settle.db");
+
+  // --- serve -----------------------------------------------------------------------------
+  auto* serve = app.add_subcommand("serve", "Serve the API and web UI");
+  std::string address = env_or("SETTLE_ADDRESS", "127.0.0.1");
+  unsigned short port = static_cast<unsigned short>(std::stoi(env_or("SETTLE_PORT", "8080")));
+  std::string web_root = env_or("SETTLE_WEB_ROOT", "");
+  size_t workers = 8;
+  serve->add_option("--db", db_url, "sqlite:PATH or postgres://... (env SETTLE_DB)");
+  serve->add_option("--port", port, "TCP port (env SETTLE_PORT)");
+  serve->add_option("--address", address, "listen address (env SETTLE_ADDRESS)");
+  serve->add_option("--web-root", web_root, "directory of the built web UI (env SETTLE_WEB_ROOT)");
+  serve->add_option("--workers", workers, "worker threads for blocking work");
+  serve->callback([&] {
+    auto db = open_db(db_url, workers + 2);
+    auto records = std::make_shared<settle::crm::Records>(db);
+    auto accounts = std::make_shared<settle::crm::Accounts>(db, password_cost());
+    settle::http::Api api(records, accounts, {web_root, false});
+    settle::net::ServerOptions opts;
+    opts.address = address;
+    opts.port = port;
+    opts.worker_threads = workers;
+    settle::net::Server server(opts, [&api](settle::net::Request& r) { return api.handle(r); });
+    try {
+      server.start();
+    } catch (const std::exception& e) {
+      std::cerr << "settle: " << e.what() << "\n";
+      std::exit(2);
+    }
+    spdlog::info("settle serving on http://{}:{} ({})", address, server.port(), db->url_for_log());
+    settle::net::wait_for_termination_signal();
+    spdlog::info("shutting down");
+    server.stop();
+  });
+
+  // --- migrate ---------------------------------------------------------------------------
+  auto* migrate = app.add_subcommand("migrate", "Apply pending database migrations");
+  migrate->add_option("--db", db_url, "database URL (env SETTLE_DB)");
+  migrate->callback([&] {
+    auto db = open_db(db_url, 1);
+    std::cout << json{{"schemaVersion", *db->schema_version()}}.dump() << "\n";
+  });
+
+  int exit_code = 0;
+  // --- workspace create --------------------------------------------------------------------
+  auto* workspace = app.add_subcommand("workspace", "Manage workspaces");
+  workspace->require_subcommand(1);
+  auto* ws_create = workspace->add_subcommand("create", "Create a workspace with its first ADMIN and an API key");
+  std::string name, subdomain, email, password, role = "MEMBER", key_name;
+  ws_create->add_option("--db", db_url, "database URL (env SETTLE_DB)");
+  ws_create->add_option("--name", name, "workspace name")->required();
+  ws_create->add_option("--subdomain", subdomain, "workspace subdomain")->required();
+  ws_create->add_option("--admin-email", email, "email of the first ADMIN")->required();
+  auto* pw_opt = ws_create->add_option("--admin-password", password, "password of the first ADMIN");
+  ws_create->callback([&] {
+    auto db = open_db(db_url, 1);
+    settle::crm::Accounts accounts(db, password_cost());
+    auto r = accounts.create_workspace(name, subdomain, email,
+                                       pw_opt->count() ? std::optional<std::string>(password) : std::nullopt);
+    exit_code = print_result(r ? settle::Result<json>(json{{"workspaceId", r->workspace_id},
+                                                          {"userId", r->user_id},
+                                                          {"apiKey", r->api_key}})
+                               : settle::Result<json>(settle::fail(r.error())));
+  });
+
+  // --- user add ------------------------------------------------------------------------------
+  auto* user = app.add_subcommand("user", "Manage users");
+  user->require_subcommand(1);
+  auto* user_add = user->add_subcommand("add", "Add a user to a workspace (or set their password)");
+  user_add->add_option("--db", db_url, "database URL (env SETTLE_DB)");
+  user_add->add_option("--workspace", subdomain, "workspace subdomain")->required();
+  user_add->add_option("--email", email, "email")->required();
+  auto* user_pw = user_add->add_option("--password", password, "password");
+  user_add->add_option("--role", role, "ADMIN or MEMBER");
+  user_add->callback([&] {
+    auto db = open_db(db_url, 1);
+    settle::crm::Accounts accounts(db, password_cost());
+    exit_code = print_result(accounts.add_user(
+        subdomain, email, user_pw->count() ? std::optional<std::string>(password) : std::nullopt, role_or_exit(role)));
+  });
+
+  // --- apikey create ---------------------------------------------------------------------------
+  auto* apikey = app.add_subcommand("apikey", "Manage API keys");
+  apikey->require_subcommand(1);
+  auto* key_create = apikey->add_subcommand("create", "Create an API key (printed once)");
+  std::string key_role = "ADMIN";
+  key_create->add_option("--db", db_url, "database URL (env SETTLE_DB)");
+  key_create->add_option("--workspace", subdomain, "workspace subdomain")->required();
+  key_create->add_option("--name", key_name, "a name for the key")->required();
+  key_create->add_option("--role", key_role, "ADMIN or MEMBER");
+  key_create->callback([&] {
+    auto db = open_db(db_url, 1);
+    settle::crm::Accounts accounts(db, password_cost());
+    auto ws = accounts.workspace_id_for(subdomain);
+    if (!ws) {
+      exit_code = print_result(settle::fail(ws.error()));
+      return;
+    }
+    settle::crm::Actor cli{*ws, "", "command line", settle::crm::Role::Admin};
+    exit_code = print_result(accounts.create_api_key(cli, json{{"name", key_name}, {"role", key_role}}));
+  });
+
+  // --- member set-role -------------------------------------------------------------------------
+  auto* member = app.add_subcommand("member", "Manage workspace members");
+  member->require_subcommand(1);
+  auto* set_role = member->add_subcommand("set-role", "Set a member's role (the way back in for a locked-out ADMIN)");
+  set_role->add_option("--db", db_url, "database URL (env SETTLE_DB)");
+  set_role->add_option("--workspace", subdomain, "workspace subdomain");
+  set_role->add_option("--email", email, "member email")->required();
+  set_role->add_option("--role", role, "ADMIN or MEMBER")->required();
+  set_role->callback([&] {
+    auto db = open_db(db_url, 1);
+    settle::crm::Accounts accounts(db, password_cost());
+    if (subdomain.empty()) {
+      auto only = db->read<std::string>([](settle::store::Tx& tx) -> settle::Result<std::string> {
+        auto rows = tx.query("SELECT subdomain FROM workspaces ORDER BY subdomain LIMIT 2");
+        if (rows.size() != 1)
+          return settle::fail(settle::Error::validation("workspace", "several workspaces exist: name one with --workspace"));
+        return settle::store::RowView(rows, 0).text("subdomain");
+      });
+      if (!only) {
+        exit_code = print_result(settle::fail(only.error()));
+        return;
+      }
+      subdomain = *only;
+    }
+    exit_code = print_result(accounts.set_role_by_email(subdomain, email, role_or_exit(role)));
+  });
+
+  // --- demo --------------------------------------------------------------------------------------
+  auto* demo = app.add_subcommand("demo", "Seed the demo workspace (idempotent) and print how to sign in");
+  demo->add_option("--db", db_url, "database URL (env SETTLE_DB)");
+  demo->callback([&] {
+    auto db = open_db(db_url, 2);
+    settle::crm::Records records(db);
+    settle::crm::Accounts accounts(db, password_cost());
+    exit_code = print_result(settle::crm::seed_demo(accounts, records));
+  });
+
+  // --- stripe-sandbox ------------------------------------------------------------------------------
+  auto* sandbox = app.add_subcommand("stripe-sandbox", "Run the local Stripe-compatible sandbox");
+  settle::sandbox::Options sandbox_opts;
+  sandbox->add_option("--port", sandbox_opts.port, "TCP port (default 12111)");
+  sandbox->add_option("--address", sandbox_opts.address, "listen address");
+  sandbox->add_option("--state", sandbox_opts.state_path, "file to keep state in across restarts");
+  sandbox->callback([&] { exit_code = settle::sandbox::run(sandbox_opts); });
+
+  CLI11_PARSE(app, argc, argv);
+  return exit_code;
+}

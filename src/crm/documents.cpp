@@ -171,7 +171,8 @@ void store_lines(Tx& tx, const std::string& ws, const std::string& doc, const st
 
 std::vector<billing::LineItem> stored_lines(Tx& tx, const std::string& ws, const std::string& doc) {
   std::vector<billing::LineItem> out;
-  for (const auto& l : load_lines(tx, ws, {doc})[doc]) {
+  auto by_document = load_lines(tx, ws, {doc});  // named: the loop must not iterate into a temporary
+  for (const auto& l : by_document[doc]) {
     billing::LineItem line{l["description"].get<std::string>(), l["quantity"].get<std::int64_t>(),
                            l["unitAmount"].get<std::int64_t>(), std::nullopt};
     if (l["productId"].is_string()) line.product_id = l["productId"].get<std::string>();
@@ -515,6 +516,25 @@ Result<json> Records::act(const Actor& actor, const ObjectDef& o, std::string_vi
       return load_json(tx, o, ws, sid);
     }
     return fail(Error::not_found("action '" + std::string(action) + "'"));
+  });
+}
+
+Result<std::vector<std::string>> Records::expire_due_quotes(const Actor& actor) {
+  return db_->write<std::vector<std::string>>([&](Tx& tx) -> Result<std::vector<std::string>> {
+    const ObjectDef& quotes = *find_object("quotes");
+    Rows due = tx.query(
+        "SELECT id FROM quotes WHERE workspace_id = :ws AND status = 'Open' AND deleted_at IS NULL "
+        "AND expires_at IS NOT NULL AND expires_at <= :now ORDER BY expires_at, id",
+        {{"ws", actor.workspace_id}, {"now", store::now_timestamp()}});
+    std::vector<std::string> expired;
+    for (size_t i = 0; i < due.size(); ++i) {
+      std::string id = RowView(due, i).text("id");
+      auto target = billing::apply(billing::QuoteAction::Expire, QuoteStatus::Open);
+      if (!target) return fail(target.error());
+      if (auto st = move_status(tx, actor, quotes, id, "Open", billing::to_string(*target)); !st) return fail(st.error());
+      expired.push_back(id);
+    }
+    return expired;
   });
 }
 

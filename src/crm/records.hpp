@@ -58,6 +58,10 @@ class Records {
   Result<json> act(const Actor& actor, const ObjectDef& object, std::string_view id, std::string_view action,
                    const json& body);
 
+  // The daily expiry (WF-003): Open quotes whose expiresAt has passed become Expired.
+  // Answers the ids of the quotes it expired.
+  Result<std::vector<std::string>> expire_due_quotes(const Actor& actor);
+
   store::Database& db() { return *db_; }
 
  private:

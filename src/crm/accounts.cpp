@@ -1,0 +1,695 @@
+#include "crm/accounts.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+
+namespace settle::crm {
+
+using nlohmann::json;
+using store::Rows;
+using store::RowView;
+using store::SqlValue;
+using store::Tx;
+
+namespace {
+
+constexpr const char* kInsertWorkspace =
+    "INSERT INTO workspaces (id, name, subdomain, created_at) VALUES (:id, :name, :sub, :at)";
+constexpr const char* kSelectWorkspaceBySubdomain = "SELECT id, name, subdomain FROM workspaces WHERE subdomain = :sub";
+constexpr const char* kSelectUserByEmail =
+    "SELECT id, email, password_hash, email_verified FROM users WHERE email = :email";
+constexpr const char* kInsertUser =
+    "INSERT INTO users (id, email, password_hash, first_name, last_name, email_verified, created_at) "
+    "VALUES (:id, :email, :hash, :first, :last, :verified, :at)";
+constexpr const char* kSetPassword = "UPDATE users SET password_hash = :hash WHERE id = :id";
+constexpr const char* kUpsertMember =
+    "INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES (:ws, :user, :role, :at) "
+    "ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role";
+constexpr const char* kSelectMember =
+    "SELECT m.role, u.email FROM workspace_members m JOIN users u ON u.id = m.user_id "
+    "WHERE m.workspace_id = :ws AND m.user_id = :user";
+constexpr const char* kSelectMembers =
+    "SELECT u.id, u.email, u.first_name, u.last_name, m.role, m.created_at FROM workspace_members m "
+    "JOIN users u ON u.id = m.user_id WHERE m.workspace_id = :ws ORDER BY u.email";
+constexpr const char* kCountAdmins =
+    "SELECT COUNT(*) AS n FROM workspace_members WHERE workspace_id = :ws AND role = 'ADMIN'";
+constexpr const char* kInsertApiKey =
+    "INSERT INTO api_keys (workspace_id, id, name, key_hash, key_last4, role, created_by, expires_at, created_at) "
+    "VALUES (:ws, :id, :name, :hash, :last4, :role, :by, :expires, :at)";
+constexpr const char* kSelectApiKey =
+    "SELECT k.workspace_id, k.id, k.name, k.role, k.expires_at, k.revoked_at, k.created_by FROM api_keys k "
+    "WHERE k.key_hash = :hash";
+constexpr const char* kSelectApiKeys =
+    "SELECT id, name, key_last4, role, created_by, expires_at, revoked_at, last_used_at, created_at FROM api_keys "
+    "WHERE workspace_id = :ws ORDER BY created_at, id";
+constexpr const char* kSelectSession =
+    "SELECT s.user_id, s.workspace_id, s.expires_at, u.email FROM sessions s JOIN users u ON u.id = s.user_id "
+    "WHERE s.token_hash = :hash";
+constexpr const char* kInsertSession =
+    "INSERT INTO sessions (token_hash, user_id, workspace_id, expires_at, created_at) "
+    "VALUES (:hash, :user, :ws, :expires, :at)";
+constexpr const char* kCountFailuresByEmail =
+    "SELECT COUNT(*) AS n FROM login_failures WHERE email = :email AND at > :since";
+constexpr const char* kCountFailuresByAddress =
+    "SELECT COUNT(*) AS n FROM login_failures WHERE remote = :remote AND at > :since";
+constexpr const char* kInsertFailure = "INSERT INTO login_failures (email, remote, at) VALUES (:email, :remote, :at)";
+constexpr const char* kInsertOutbox =
+    "INSERT INTO outbox (id, workspace_id, kind, recipient, subject, body, created_at) "
+    "VALUES (:id, :ws, :kind, :to, :subject, :body, :at)";
+constexpr const char* kSelectDomains =
+    "SELECT id, domain, status, validation_email, token_expires_at, created_at, validated_at FROM approved_domains "
+    "WHERE workspace_id = :ws ORDER BY domain";
+// Workspaces a user may join by the domain of their (verified) email.
+constexpr const char* kJoinableWorkspaces =
+    "SELECT w.id, w.name, w.subdomain FROM approved_domains d JOIN workspaces w ON w.id = d.workspace_id "
+    "WHERE d.domain = :domain AND d.status = 'VALIDATED' AND NOT EXISTS (SELECT 1 FROM workspace_members m "
+    "WHERE m.workspace_id = w.id AND m.user_id = :user) ORDER BY w.name";
+constexpr const char* kMemberWorkspaces =
+    "SELECT w.id, w.name, w.subdomain, m.role FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id "
+    "WHERE m.user_id = :user ORDER BY w.name";
+
+// Domains of public mail providers: anyone can have an address there, so approving one
+// would let the whole internet join.
+constexpr std::array kFreeMailDomains = {
+    "gmail.com",   "googlemail.com", "yahoo.com",   "yahoo.co.uk",   "yahoo.fr",    "ymail.com",  "hotmail.com",
+    "hotmail.co.uk", "hotmail.fr",   "outlook.com", "live.com",      "msn.com",     "icloud.com", "me.com",
+    "mac.com",     "aol.com",        "proton.me",   "protonmail.com", "pm.me",      "gmx.com",    "gmx.de",
+    "gmx.net",     "web.de",         "yandex.ru",   "yandex.com",    "mail.ru",     "qq.com",     "163.com",
+    "126.com",     "zoho.com",       "fastmail.com", "hey.com",      "tutanota.com", "tuta.io",   "mail.com",
+    "laposte.net", "orange.fr",      "free.fr",     "comcast.net",   "att.net",     "verizon.net"};
+
+std::string minutes_from_now(long minutes) {
+  auto t = std::chrono::system_clock::now() + std::chrono::minutes(minutes);
+  return store::format_timestamp(std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+Status require_admin(const Actor& actor) {
+  if (actor.role != Role::Admin) return fail(Error::forbidden("only an ADMIN of this workspace can do this"));
+  return {};
+}
+
+void queue_mail(Tx& tx, const std::optional<std::string>& ws, const std::string& kind, const std::string& to,
+                const std::string& subject, const std::string& body) {
+  tx.exec(kInsertOutbox, {{"id", random_id("mail")},
+                          {"ws", ws ? SqlValue(*ws) : SqlValue(nullptr)},
+                          {"kind", kind},
+                          {"to", to},
+                          {"subject", subject},
+                          {"body", body},
+                          {"at", store::now_timestamp()}});
+  // The body may hold a one-time token: the log says only that mail was queued.
+  spdlog::info("outbox: queued {} mail to {}", kind, to);
+}
+
+Result<std::string> validate_password(const std::string& password) {
+  if (password.size() < 8) return fail(Error::validation("password", "password must be at least 8 characters"));
+  if (password.size() > 1024) return fail(Error::validation("password", "password is too long"));
+  return password;
+}
+
+std::string get_string(const json& body, const char* key) {
+  auto it = body.find(key);
+  return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+json user_workspaces(Tx& tx, const std::string& user_id, const std::string& email_domain_or_empty) {
+  json out = {{"member", json::array()}, {"joinable", json::array()}};
+  Rows m = tx.query(kMemberWorkspaces, {{"user", user_id}});
+  for (size_t i = 0; i < m.size(); ++i) {
+    RowView r(m, i);
+    out["member"].push_back(
+        {{"id", r.text("id")}, {"name", r.text("name")}, {"subdomain", r.text("subdomain")}, {"role", r.text("role")}});
+  }
+  if (!email_domain_or_empty.empty()) {
+    Rows j = tx.query(kJoinableWorkspaces, {{"domain", email_domain_or_empty}, {"user", user_id}});
+    for (size_t i = 0; i < j.size(); ++i) {
+      RowView r(j, i);
+      out["joinable"].push_back({{"id", r.text("id")}, {"name", r.text("name")}, {"subdomain", r.text("subdomain")}});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool is_valid_subdomain(std::string_view s) {
+  if (s.size() < 3 || s.size() > 63 || s.front() == '-' || s.back() == '-') return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
+}
+
+bool is_valid_domain(std::string_view s) {
+  if (s.empty() || s.size() > 253 || s.find('.') == std::string_view::npos) return false;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t dot = s.find('.', start);
+    std::string_view label = s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    for (char c : label)
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  auto tld = s.substr(s.rfind('.') + 1);
+  return std::any_of(tld.begin(), tld.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+}
+
+bool is_free_mail_domain(std::string_view domain) {
+  return std::find(kFreeMailDomains.begin(), kFreeMailDomains.end(), domain) != kFreeMailDomains.end();
+}
+
+std::optional<std::string> email_domain(std::string_view email) {
+  auto at = email.rfind('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 >= email.size()) return std::nullopt;
+  return lower(std::string(email.substr(at + 1)));
+}
+
+bool is_valid_email(std::string_view email) {
+  if (email.size() > 320 || email.find(' ') != std::string_view::npos) return false;
+  auto d = email_domain(email);
+  return d && email.find('@') == email.rfind('@') && is_valid_domain(*d);
+}
+
+Accounts::Accounts(std::shared_ptr<store::Database> db, PasswordHashCost cost)
+    : db_(std::move(db)), cost_(cost), dummy_hash_(hash_password("not a real password", cost)) {}
+
+Result<std::string> Accounts::workspace_id_for(const std::string& subdomain) {
+  return db_->read<std::string>([&](Tx& tx) -> Result<std::string> {
+    auto r = tx.query_one(kSelectWorkspaceBySubdomain, {{"sub", subdomain}});
+    if (!r) return fail(Error::not_found("workspace '" + subdomain + "'"));
+    return RowView(*r, 0).text("id");
+  });
+}
+
+Result<NewWorkspace> Accounts::create_workspace(const std::string& name, const std::string& subdomain,
+                                                const std::string& admin_email,
+                                                const std::optional<std::string>& password) {
+  if (name.empty() || name.size() > 200) return fail(Error::validation("name", "name must be 1 to 200 characters"));
+  if (!is_valid_subdomain(subdomain))
+    return fail(Error::validation("subdomain", "subdomain must be 3-63 lower-case letters, digits or '-'"));
+  std::string email = lower(admin_email);
+  if (!is_valid_email(email)) return fail(Error::validation("adminEmail", "not a valid email address"));
+  std::optional<std::string> hash;
+  if (password) {
+    if (auto ok = validate_password(*password); !ok) return fail(ok.error());
+    hash = hash_password(*password, cost_);
+  }
+  return db_->write<NewWorkspace>([&](Tx& tx) -> Result<NewWorkspace> {
+    if (tx.query_one(kSelectWorkspaceBySubdomain, {{"sub", subdomain}}))
+      return fail(Error::conflict("the subdomain '" + subdomain + "' is taken", "subdomain"));
+    NewWorkspace out;
+    std::string now = store::now_timestamp();
+    out.workspace_id = random_id("ws");
+    tx.exec(kInsertWorkspace, {{"id", out.workspace_id}, {"name", name}, {"sub", subdomain}, {"at", now}});
+    auto user = tx.query_one(kSelectUserByEmail, {{"email", email}});
+    if (user) {
+      out.user_id = RowView(*user, 0).text("id");
+      if (hash) tx.exec(kSetPassword, {{"hash", *hash}, {"id", out.user_id}});
+    } else {
+      out.user_id = random_id("usr");
+      tx.exec(kInsertUser, {{"id", out.user_id}, {"email", email}, {"hash", hash ? SqlValue(*hash) : SqlValue(nullptr)},
+                            {"first", std::string()}, {"last", std::string()}, {"verified", std::int64_t{1}}, {"at", now}});
+    }
+    tx.exec(kUpsertMember, {{"ws", out.workspace_id}, {"user", out.user_id}, {"role", std::string("ADMIN")}, {"at", now}});
+    out.api_key = "sk_settle_" + random_token(32);
+    tx.exec(kInsertApiKey, {{"ws", out.workspace_id}, {"id", random_id("key")}, {"name", std::string("admin")},
+                            {"hash", sha256_hex(out.api_key)}, {"last4", out.api_key.substr(out.api_key.size() - 4)},
+                            {"role", std::string("ADMIN")}, {"by", out.user_id}, {"expires", nullptr}, {"at", now}});
+    return out;
+  });
+}
+
+Result<json> Accounts::add_user(const std::string& subdomain, const std::string& email_in,
+                                const std::optional<std::string>& password, Role role) {
+  std::string email = lower(email_in);
+  if (!is_valid_email(email)) return fail(Error::validation("email", "not a valid email address"));
+  std::optional<std::string> hash;
+  if (password) {
+    if (auto ok = validate_password(*password); !ok) return fail(ok.error());
+    hash = hash_password(*password, cost_);
+  }
+  return db_->write<json>([&](Tx& tx) -> Result<json> {
+    auto ws = tx.query_one(kSelectWorkspaceBySubdomain, {{"sub", subdomain}});
+    if (!ws) return fail(Error::not_found("workspace '" + subdomain + "'"));
+    std::string ws_id = RowView(*ws, 0).text("id");
+    std::string now = store::now_timestamp();
+    std::string user_id;
+    auto user = tx.query_one(kSelectUserByEmail, {{"email", email}});
+    if (user) {
+      user_id = RowView(*user, 0).text("id");
+      if (hash) tx.exec(kSetPassword, {{"hash", *hash}, {"id", user_id}});
+    } else {
+      user_id = random_id("usr");
+      tx.exec(kInsertUser, {{"id", user_id}, {"email", email}, {"hash", hash ? SqlValue(*hash) : SqlValue(nullptr)},
+                            {"first", std::string()}, {"last", std::string()}, {"verified", std::int64_t{1}}, {"at", now}});
+    }
+    tx.exec(kUpsertMember, {{"ws", ws_id}, {"user", user_id}, {"role", std::string(to_string(role))}, {"at", now}});
+    return json{{"userId", user_id}, {"workspaceId", ws_id}, {"email", email}, {"role", to_string(role)}};
+  });
+}
+
+Result<json> Accounts::set_role_by_email(const std::string& subdomain, const std::string& email, Role role) {
+  return db_->write<json>([&](Tx& tx) -> Result<json> {
+    auto ws = tx.query_one(kSelectWorkspaceBySubdomain, {{"sub", subdomain}});
+    if (!ws) return fail(Error::not_found("workspace '" + subdomain + "'"));
+    std::string ws_id = RowView(*ws, 0).text("id");
+    auto user = tx.query_one(kSelectUserByEmail, {{"email", lower(email)}});
+    if (!user) return fail(Error::not_found("user '" + email + "'"));
+    std::string user_id = RowView(*user, 0).text("id");
+    if (!tx.query_one(kSelectMember, {{"ws", ws_id}, {"user", user_id}}))
+      return fail(Error::not_found("member '" + email + "' of this workspace"));
+    if (role == Role::Member) {
+      auto admins = tx.query(kCountAdmins, {{"ws", ws_id}});
+      auto current = tx.query_one(kSelectMember, {{"ws", ws_id}, {"user", user_id}});
+      if (RowView(*current, 0).text("role") == "ADMIN" && RowView(admins, 0).integer("n") <= 1)
+        return fail(Error::conflict("a workspace must keep at least one ADMIN", "role"));
+    }
+    tx.exec("UPDATE workspace_members SET role = :role WHERE workspace_id = :ws AND user_id = :user",
+            {{"role", std::string(to_string(role))}, {"ws", ws_id}, {"user", user_id}});
+    return json{{"userId", user_id}, {"workspaceId", ws_id}, {"email", lower(email)}, {"role", to_string(role)}};
+  });
+}
+
+Result<Actor> Accounts::authenticate_api_key(std::string_view key) {
+  if (key.empty() || key.size() > 200) return fail(Error::unauthenticated("invalid API key"));
+  return db_->read<Actor>([&](Tx& tx) -> Result<Actor> {
+    // The lookup is by SHA-256 of the key; an index lookup on a hash reveals nothing useful
+    // through timing, as an attacker cannot choose hashes.
+    auto r = tx.query_one(kSelectApiKey, {{"hash", sha256_hex(key)}});
+    if (!r) return fail(Error::unauthenticated("invalid API key"));
+    RowView k(*r, 0);
+    if (!k.is_null("revoked_at")) return fail(Error::unauthenticated("this API key was revoked"));
+    if (!k.is_null("expires_at") && k.text("expires_at") <= store::now_timestamp())
+      return fail(Error::unauthenticated("this API key has expired"));
+    Actor a;
+    a.workspace_id = k.text("workspace_id");
+    a.user_id = k.text("created_by");
+    a.label = "api key '" + k.text("name") + "'";
+    a.role = parse_role(k.text("role")).value_or(Role::Member);
+    return a;
+  });
+}
+
+Result<Actor> Accounts::authenticate_session(std::string_view token) {
+  if (token.empty() || token.size() > 200) return fail(Error::unauthenticated());
+  return db_->read<Actor>([&](Tx& tx) -> Result<Actor> {
+    auto r = tx.query_one(kSelectSession, {{"hash", sha256_hex(token)}});
+    if (!r) return fail(Error::unauthenticated("your session has ended; sign in again"));
+    RowView s(*r, 0);
+    if (s.text("expires_at") <= store::now_timestamp())
+      return fail(Error::unauthenticated("your session has ended; sign in again"));
+    Actor a;
+    a.user_id = s.text("user_id");
+    a.label = s.text("email");
+    if (s.is_null("workspace_id")) return fail(Error::forbidden("join or choose a workspace first"));
+    a.workspace_id = s.text("workspace_id");
+    // The role is read live, so a demotion takes effect on the next request.
+    auto m = tx.query_one(kSelectMember, {{"ws", a.workspace_id}, {"user", a.user_id}});
+    if (!m) return fail(Error::forbidden("you are no longer a member of this workspace"));
+    a.role = parse_role(RowView(*m, 0).text("role")).value_or(Role::Member);
+    return a;
+  });
+}
+
+Result<std::string> Accounts::session_user(std::string_view token) {
+  if (token.empty() || token.size() > 200) return fail(Error::unauthenticated("sign in first"));
+  return db_->read<std::string>([&](Tx& tx) -> Result<std::string> {
+    auto r = tx.query_one(kSelectSession, {{"hash", sha256_hex(token)}});
+    if (!r || RowView(*r, 0).text("expires_at") <= store::now_timestamp())
+      return fail(Error::unauthenticated("your session has ended; sign in again"));
+    return RowView(*r, 0).text("user_id");
+  });
+}
+
+Result<Session> Accounts::new_session(Tx& tx, const std::string& user_id, const std::optional<std::string>& ws) {
+  Session s;
+  s.token = random_token(32);
+  s.user_id = user_id;
+  s.workspace_id = ws;
+  s.expires_at = minutes_from_now(60L * 24 * kSessionDays);
+  tx.exec(kInsertSession, {{"hash", sha256_hex(s.token)}, {"user", user_id}, {"ws", ws ? SqlValue(*ws) : SqlValue(nullptr)},
+                           {"expires", s.expires_at}, {"at", store::now_timestamp()}});
+  return s;
+}
+
+Result<Session> Accounts::login(const std::string& email_in, const std::string& password, const std::string& remote,
+                                const std::optional<std::string>& subdomain) {
+  std::string email = lower(email_in);
+  std::string since = minutes_from_now(-kLoginWindowMinutes);
+  // Refuse before verifying: a locked-out attacker learns nothing and costs no argon2 time.
+  auto limited = db_->read<bool>([&](Tx& tx) -> Result<bool> {
+    auto by_email = tx.query(kCountFailuresByEmail, {{"email", email}, {"since", since}});
+    auto by_addr = tx.query(kCountFailuresByAddress, {{"remote", remote}, {"since", since}});
+    return RowView(by_email, 0).integer("n") >= kMaxLoginFailuresPerEmail ||
+           RowView(by_addr, 0).integer("n") >= kMaxLoginFailuresPerAddress;
+  });
+  if (!limited) return fail(limited.error());
+  if (*limited)
+    return fail(Error{ErrorCode::RateLimited, "too many failed sign-in attempts; try again in 15 minutes", "email", {}, nullptr});
+
+  auto user = db_->read<std::optional<std::pair<std::string, std::string>>>(
+      [&](Tx& tx) -> Result<std::optional<std::pair<std::string, std::string>>> {
+        auto r = tx.query_one(kSelectUserByEmail, {{"email", email}});
+        if (!r) return std::optional<std::pair<std::string, std::string>>();
+        RowView u(*r, 0);
+        return std::optional<std::pair<std::string, std::string>>({u.text("id"), u.text("password_hash")});
+      });
+  if (!user) return fail(user.error());
+  bool ok = *user && !(*user)->second.empty() ? verify_password((*user)->second, password)
+                                              : (verify_password(dummy_hash_, password), false);
+  return db_->write<Session>([&](Tx& tx) -> Result<Session> {
+    if (!ok) {
+      tx.exec(kInsertFailure, {{"email", email}, {"remote", remote}, {"at", store::now_timestamp()}});
+      // Committed even though the login fails: the failure must count.
+      return Session{};
+    }
+    tx.exec("DELETE FROM login_failures WHERE email = :email", {{"email", email}});
+    // The requested workspace, else the user's first; none yet is fine (they may join one).
+    std::optional<std::string> ws;
+    Rows m = tx.query(kMemberWorkspaces, {{"user", (*user)->first}});
+    for (size_t i = 0; i < m.size(); ++i) {
+      RowView r(m, i);
+      if (subdomain ? r.text("subdomain") == *subdomain : !ws) ws = r.text("id");
+    }
+    if (subdomain && !ws) return fail(Error::forbidden("you are not a member of workspace '" + *subdomain + "'"));
+    return new_session(tx, (*user)->first, ws);
+  }).and_then([](Session s) -> Result<Session> {
+    if (s.token.empty()) return fail(Error::unauthenticated("wrong email or password"));
+    return s;
+  });
+}
+
+Status Accounts::logout(std::string_view token) {
+  auto r = db_->write<bool>([&](Tx& tx) -> Result<bool> {
+    tx.exec("DELETE FROM sessions WHERE token_hash = :hash", {{"hash", sha256_hex(token)}});
+    return true;
+  });
+  if (!r) return fail(r.error());
+  return {};
+}
+
+Result<json> Accounts::workspaces_of(const std::string& user_id) {
+  return db_->read<json>([&](Tx& tx) -> Result<json> {
+    auto u = tx.query_one("SELECT email, email_verified FROM users WHERE id = :id", {{"id", user_id}});
+    if (!u) return fail(Error::not_found("user"));
+    RowView r(*u, 0);
+    std::string domain = r.integer("email_verified") ? email_domain(r.text("email")).value_or("") : "";
+    return user_workspaces(tx, user_id, domain);
+  });
+}
+
+Result<Session> Accounts::switch_workspace(std::string_view token, const std::string& workspace_id) {
+  return db_->write<Session>([&](Tx& tx) -> Result<Session> {
+    auto s = tx.query_one(kSelectSession, {{"hash", sha256_hex(token)}});
+    if (!s || RowView(*s, 0).text("expires_at") <= store::now_timestamp()) return fail(Error::unauthenticated());
+    std::string user_id = RowView(*s, 0).text("user_id");
+    if (!tx.query_one(kSelectMember, {{"ws", workspace_id}, {"user", user_id}}))
+      return fail(Error::not_found("workspace"));
+    tx.exec("UPDATE sessions SET workspace_id = :ws WHERE token_hash = :hash",
+            {{"ws", workspace_id}, {"hash", sha256_hex(token)}});
+    return Session{std::string(token), user_id, workspace_id, RowView(*s, 0).text("expires_at")};
+  });
+}
+
+Result<Session> Accounts::join(std::string_view token, const std::string& workspace_id) {
+  return db_->write<Session>([&](Tx& tx) -> Result<Session> {
+    auto s = tx.query_one(kSelectSession, {{"hash", sha256_hex(token)}});
+    if (!s || RowView(*s, 0).text("expires_at") <= store::now_timestamp()) return fail(Error::unauthenticated());
+    std::string user_id = RowView(*s, 0).text("user_id");
+    auto u = tx.query_one("SELECT email, email_verified FROM users WHERE id = :id", {{"id", user_id}});
+    RowView user(*u, 0);
+    if (!user.integer("email_verified"))
+      return fail(Error::forbidden("verify your email address before joining a workspace"));
+    json ws = user_workspaces(tx, user_id, email_domain(user.text("email")).value_or(""));
+    bool joinable = std::any_of(ws["joinable"].begin(), ws["joinable"].end(),
+                                [&](const json& w) { return w["id"] == workspace_id; });
+    if (!joinable) return fail(Error::forbidden("your email domain is not approved for that workspace"));
+    tx.exec(kUpsertMember, {{"ws", workspace_id}, {"user", user_id}, {"role", std::string("MEMBER")},
+                            {"at", store::now_timestamp()}});
+    tx.exec("UPDATE sessions SET workspace_id = :ws WHERE token_hash = :hash",
+            {{"ws", workspace_id}, {"hash", sha256_hex(token)}});
+    return Session{std::string(token), user_id, workspace_id, RowView(*s, 0).text("expires_at")};
+  });
+}
+
+Result<json> Accounts::signup(const std::string& email_in, const std::string& password, const std::string& first_name,
+                              const std::string& last_name) {
+  std::string email = lower(email_in);
+  if (!is_valid_email(email)) return fail(Error::validation("email", "not a valid email address"));
+  if (auto ok = validate_password(password); !ok) return fail(ok.error());
+  if (first_name.size() > 200 || last_name.size() > 200) return fail(Error::validation("firstName", "name is too long"));
+  std::string hash = hash_password(password, cost_);
+  return db_->write<json>([&](Tx& tx) -> Result<json> {
+    if (tx.query_one(kSelectUserByEmail, {{"email", email}}))
+      return fail(Error::conflict("an account with this email exists; sign in instead", "email"));
+    std::string id = random_id("usr"), now = store::now_timestamp();
+    tx.exec(kInsertUser, {{"id", id}, {"email", email}, {"hash", hash}, {"first", first_name}, {"last", last_name},
+                          {"verified", std::int64_t{0}}, {"at", now}});
+    std::string token = random_token(24);
+    tx.exec("INSERT INTO email_verifications (token_hash, user_id, expires_at, created_at) VALUES (:h, :u, :e, :at)",
+            {{"h", sha256_hex(token)}, {"u", id}, {"e", minutes_from_now(60L * 24 * kDomainTokenDays)}, {"at", now}});
+    queue_mail(tx, std::nullopt, "email_verification", email, "Confirm your email address for Settle",
+               "Your verification code: " + token);
+    return json{{"userId", id}, {"email", email}, {"emailVerified", false}};
+  });
+}
+
+Status Accounts::verify_email(const std::string& token) {
+  auto r = db_->write<bool>([&](Tx& tx) -> Result<bool> {
+    auto v = tx.query_one("SELECT user_id, expires_at FROM email_verifications WHERE token_hash = :h",
+                          {{"h", sha256_hex(token)}});
+    if (!v || RowView(*v, 0).text("expires_at") <= store::now_timestamp())
+      return fail(Error::validation("token", "this verification code is invalid or has expired"));
+    tx.exec("UPDATE users SET email_verified = 1 WHERE id = :id", {{"id", RowView(*v, 0).text("user_id")}});
+    tx.exec("DELETE FROM email_verifications WHERE token_hash = :h", {{"h", sha256_hex(token)}});
+    return true;
+  });
+  if (!r) return fail(r.error());
+  return {};
+}
+
+Result<json> Accounts::me(const Actor& actor) {
+  return db_->read<json>([&](Tx& tx) -> Result<json> {
+    auto w = tx.query_one("SELECT id, name, subdomain, default_currency, locale FROM workspaces WHERE id = :id",
+                          {{"id", actor.workspace_id}});
+    RowView ws(*w, 0);
+    json out = {{"role", to_string(actor.role)},
+                {"userId", actor.user_id.empty() ? json(nullptr) : json(actor.user_id)},
+                {"label", actor.label},
+                {"workspace",
+                 {{"id", ws.text("id")}, {"name", ws.text("name")}, {"subdomain", ws.text("subdomain")},
+                  {"defaultCurrency", ws.text("default_currency")}, {"locale", ws.text("locale")}}}};
+    if (!actor.user_id.empty()) {
+      auto u = tx.query_one("SELECT email, first_name, last_name FROM users WHERE id = :id", {{"id", actor.user_id}});
+      if (u) {
+        RowView r(*u, 0);
+        out["email"] = r.text("email");
+        out["firstName"] = r.text("first_name");
+        out["lastName"] = r.text("last_name");
+      }
+    }
+    return out;
+  });
+}
+
+Result<json> Accounts::list_members(const Actor& actor) {
+  return db_->read<json>([&](Tx& tx) -> Result<json> {
+    Rows rows = tx.query(kSelectMembers, {{"ws", actor.workspace_id}});
+    json out = json::array();
+    for (size_t i = 0; i < rows.size(); ++i) {
+      RowView r(rows, i);
+      out.push_back({{"userId", r.text("id")}, {"email", r.text("email")}, {"firstName", r.text("first_name")},
+                     {"lastName", r.text("last_name")}, {"role", r.text("role")}, {"createdAt", r.text("created_at")}});
+    }
+    return out;
+  });
+}
+
+Result<json> Accounts::add_member(const Actor& actor, const json& body) {
+  if (auto st = require_admin(actor); !st) return fail(st.error());
+  if (!body.is_object()) return fail(Error::bad_request("the request body must be a JSON object"));
+  std::string email = lower(get_string(body, "email"));
+  if (!is_valid_email(email)) return fail(Error::validation("email", "not a valid email address"));
+  auto role = parse_role(body.value("role", std::string("MEMBER")));
+  if (!role) return fail(Error::validation("role", "role must be ADMIN or MEMBER"));
+  std::optional<std::string> password;
+  if (body.contains("password")) {
+    if (!body["password"].is_string()) return fail(Error::validation("password", "password must be a string"));
+    password = body["password"].get<std::string>();
+  }
+  auto sub = db_->read<std::string>([&](Tx& tx) -> Result<std::string> {
+    auto w = tx.query_one("SELECT subdomain FROM workspaces WHERE id = :id", {{"id", actor.workspace_id}});
+    return RowView(*w, 0).text("subdomain");
+  });
+  if (!sub) return fail(sub.error());
+  return add_user(*sub, email, password, *role);
+}
+
+Result<json> Accounts::set_member_role(const Actor& actor, const std::string& user_id, const json& body) {
+  if (auto st = require_admin(actor); !st) return fail(st.error());
+  if (!body.is_object() || !body.contains("role")) return fail(Error::validation("role", "role is required"));
+  auto role = body["role"].is_string() ? parse_role(body["role"].get<std::string>()) : std::nullopt;
+  if (!role) return fail(Error::validation("role", "role must be ADMIN or MEMBER"));
+  return db_->write<json>([&](Tx& tx) -> Result<json> {
+    auto m = tx.query_one(kSelectMember, {{"ws", actor.workspace_id}, {"user", user_id}});
+    if (!m) return fail(Error::not_found("member"));
+    if (*role == Role::Member && RowView(*m, 0).text("role") == "ADMIN" &&
+        RowView(tx.query(kCountAdmins, {{"ws", actor.workspace_id}}), 0).integer("n") <= 1)
+      return fail(Error::conflict("a workspace must keep at least one ADMIN", "role"));
+    tx.exec("UPDATE workspace_members SET role = :role WHERE workspace_id = :ws AND user_id = :user",
+            {{"role", std::string(to_string(*role))}, {"ws", actor.workspace_id}, {"user", user_id}});
+    return json{{"userId", user_id}, {"email", RowView(*m, 0).text("email")}, {"role", to_string(*role)}};
+  });
+}
+
+Status Accounts::remove_member(const Actor& actor, const std::string& user_id) {
+  if (auto st = require_admin(actor); !st) return st;
+  auto r = db_->write<bool>([&](Tx& tx) -> Result<bool> {
+    auto m = tx.query_one(kSelectMember, {{"ws", actor.workspace_id}, {"user", user_id}});
+    if (!m) return fail(Error::not_found("member"));
+    if (RowView(*m, 0).text("role") == "ADMIN" &&
+        RowView(tx.query(kCountAdmins, {{"ws", actor.workspace_id}}), 0).integer("n") <= 1)
+      return fail(Error::conflict("a workspace must keep at least one ADMIN", "role"));
+    tx.exec("DELETE FROM workspace_members WHERE workspace_id = :ws AND user_id = :user",
+            {{"ws", actor.workspace_id}, {"user", user_id}});
+    tx.exec("UPDATE sessions SET workspace_id = NULL WHERE workspace_id = :ws AND user_id = :user",
+            {{"ws", actor.workspace_id}, {"user", user_id}});
+    return true;
+  });
+  if (!r) return fail(r.error());
+  return {};
+}
+
+Result<json> Accounts::create_api_key(const Actor& actor, const json& body) {
+  if (auto st = require_admin(actor); !st) return fail(st.error());
+  if (!body.is_object()) return fail(Error::bad_request("the request body must be a JSON object"));
+  std::string name = get_string(body, "name");
+  if (name.empty() || name.size() > 100) return fail(Error::validation("name", "name must be 1 to 100 characters"));
+  auto role = parse_role(body.value("role", std::string("MEMBER")));
+  if (!role) return fail(Error::validation("role", "role must be ADMIN or MEMBER"));
+  std::optional<std::string> expires;
+  if (body.contains("expiresAt") && !body["expiresAt"].is_null()) {
+    expires = body["expiresAt"].is_string() ? store::normalize_timestamp(body["expiresAt"].get<std::string>()) : std::nullopt;
+    if (!expires) return fail(Error::validation("expiresAt", "expiresAt must be an ISO 8601 timestamp"));
+    if (*expires <= store::now_timestamp()) return fail(Error::validation("expiresAt", "expiresAt must be in the future"));
+  }
+  return db_->write<json>([&](Tx& tx) -> Result<json> {
+    std::string key = "sk_settle_" + random_token(32), id = random_id("key"), now = store::now_timestamp();
+    tx.exec(kInsertApiKey, {{"ws", actor.workspace_id}, {"id", id}, {"name", name}, {"hash", sha256_hex(key)},
+                            {"last4", key.substr(key.size() - 4)}, {"role", std::string(to_string(*role))},
+                            {"by", actor.user_id.empty() ? SqlValue(nullptr) : SqlValue(actor.user_id)},
+                            {"expires", expires ? SqlValue(*expires) : SqlValue(nullptr)}, {"at", now}});
+    return json{{"id", id},   {"name", name}, {"role", to_string(*role)}, {"key", key},
+                {"last4", key.substr(key.size() - 4)}, {"expiresAt", expires ? json(*expires) : json(nullptr)},
+                {"createdAt", now}};
+  });
+}
+
+Result<json> Accounts::list_api_keys(const Actor& actor) {
+  if (auto st = require_admin(actor); !st) return fail(st.error());
+  return db_->read<json>([&](Tx& tx) -> Result<json> {
+    Rows rows = tx.query(kSelectApiKeys, {{"ws", actor.workspace_id}});
+    json out = json::array();
+    for (size_t i = 0; i < rows.size(); ++i) {
+      RowView r(rows, i);
+      auto opt = [&](const char* c) { return r.is_null(c) ? json(nullptr) : json(r.text(c)); };
+      out.push_back({{"id", r.text("id")}, {"name", r.text("name")}, {"last4", r.text("key_last4")},
+                     {"role", r.text("role")}, {"createdBy", opt("created_by")}, {"expiresAt", opt("expires_at")},
+                     {"revokedAt", opt("revoked_at")}, {"createdAt", r.text("created_at")}});
+    }
+    return out;
+  });
+}
+
+Status Accounts::revoke_api_key(const Actor& actor, const std::string& id) {
+  if (auto st = require_admin(actor); !st) return st;
+  auto r = db_->write<bool>([&](Tx& tx) -> Result<bool> {
+    long long n = tx.exec("UPDATE api_keys SET revoked_at = :at WHERE workspace_id = :ws AND id = :id AND revoked_at IS NULL",
+                          {{"at", store::now_timestamp()}, {"ws", actor.workspace_id}, {"id", id}});
+    if (n == 0) return fail(Error::not_found("API key"));
+    return true;
+  });
+  if (!r) return fail(r.error());
+  return {};
+}
+
+Result<json> Accounts::add_domain(const Actor& actor, const json& body) {
+  if (auto st = require_admin(actor); !st) return fail(st.error());
+  if (!body.is_object()) return fail(Error::bad_request("the request body must be a JSON object"));
+  std::string domain = lower(get_string(body, "domain"));
+  if (!is_valid_domain(domain)) return fail(Error::validation("domain", "not a valid domain name"));
+  if (is_free_mail_domain(domain))
+    return fail(Error::validation("domain", domain + " is a public mail provider; approve your own domain instead"));
+  std::string to = lower(get_string(body, "validationEmail"));
+  if (to.empty()) to = email_domain(actor.label) == domain ? lower(actor.label) : "postmaster@" + domain;
+  if (!is_valid_email(to) || email_domain(to) != domain)
+    return fail(Error::validation("validationEmail", "the validation address must be at " + domain));
+  return db_->write<json>([&](Tx& tx) -> Result<json> {
+    if (tx.query_one("SELECT 1 AS x FROM approved_domains WHERE workspace_id = :ws AND domain = :d",
+                     {{"ws", actor.workspace_id}, {"d", domain}}))
+      return fail(Error::conflict(domain + " is already on this workspace's list", "domain"));
+    std::string id = random_id("dom"), token = random_token(24), now = store::now_timestamp();
+    std::string expires = minutes_from_now(60L * 24 * kDomainTokenDays);
+    tx.exec("INSERT INTO approved_domains (workspace_id, id, domain, status, validation_email, token_hash, "
+            "token_expires_at, created_by, created_at) VALUES (:ws, :id, :d, 'PENDING', :to, :h, :exp, :by, :at)",
+            {{"ws", actor.workspace_id}, {"id", id}, {"d", domain}, {"to", to}, {"h", sha256_hex(token)},
+             {"exp", expires}, {"by", actor.user_id.empty() ? SqlValue(nullptr) : SqlValue(actor.user_id)}, {"at", now}});
+    queue_mail(tx, actor.workspace_id, "domain_validation", to, "Approve " + domain + " for Settle",
+               "Use this code to approve " + domain + ": " + token);
+    return json{{"id", id}, {"domain", domain}, {"status", "PENDING"}, {"validationEmail", to},
+                {"validationToken", token}, {"tokenExpiresAt", expires}, {"createdAt", now}};
+  });
+}
+
+Result<json> Accounts::list_domains(const Actor& actor) {
+  if (auto st = require_admin(actor); !st) return fail(st.error());
+  return db_->read<json>([&](Tx& tx) -> Result<json> {
+    Rows rows = tx.query(kSelectDomains, {{"ws", actor.workspace_id}});
+    json out = json::array();
+    for (size_t i = 0; i < rows.size(); ++i) {
+      RowView r(rows, i);
+      auto opt = [&](const char* c) { return r.is_null(c) ? json(nullptr) : json(r.text(c)); };
+      out.push_back({{"id", r.text("id")}, {"domain", r.text("domain")}, {"status", r.text("status")},
+                     {"validationEmail", r.text("validation_email")}, {"tokenExpiresAt", opt("token_expires_at")},
+                     {"createdAt", r.text("created_at")}, {"validatedAt", opt("validated_at")}});
+    }
+    return out;
+  });
+}
+
+Status Accounts::delete_domain(const Actor& actor, const std::string& id) {
+  if (auto st = require_admin(actor); !st) return st;
+  auto r = db_->write<bool>([&](Tx& tx) -> Result<bool> {
+    if (tx.exec("DELETE FROM approved_domains WHERE workspace_id = :ws AND id = :id", {{"ws", actor.workspace_id}, {"id", id}}) == 0)
+      return fail(Error::not_found("approved domain"));
+    return true;
+  });
+  if (!r) return fail(r.error());
+  return {};
+}
+
+Result<json> Accounts::validate_domain(const std::string& token) {
+  return db_->write<json>([&](Tx& tx) -> Result<json> {
+    auto r = tx.query_one("SELECT workspace_id, id, domain, status, token_expires_at FROM approved_domains "
+                          "WHERE token_hash = :h", {{"h", sha256_hex(token)}});
+    if (!r) return fail(Error::validation("token", "this validation code is invalid"));
+    RowView d(*r, 0);
+    if (d.text("token_expires_at") <= store::now_timestamp())
+      return fail(Error::validation("token", "this validation code has expired; ask an ADMIN to add the domain again"));
+    std::string now = store::now_timestamp();
+    // One-time: the token hash is cleared with the validation.
+    tx.exec("UPDATE approved_domains SET status = 'VALIDATED', validated_at = :at, token_hash = NULL, "
+            "token_expires_at = NULL WHERE workspace_id = :ws AND id = :id",
+            {{"at", now}, {"ws", d.text("workspace_id")}, {"id", d.text("id")}});
+    return json{{"id", d.text("id")}, {"domain", d.text("domain")}, {"status", "VALIDATED"}, {"validatedAt", now}};
+  });
+}
+
+}  // namespace settle::crm

@@ -1,0 +1,108 @@
+// Accounts: workspaces, users, their membership and role (ADMIN or MEMBER), API keys,
+// login sessions, and approved access domains. Secrets (passwords, keys, session and
+// validation tokens) are stored only as hashes; a key or token is shown once, when made.
+// Only an ADMIN manages members, API keys and domains: every such function checks the
+// actor's role itself, so no caller can forget to.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/crypto.hpp"
+#include "common/error.hpp"
+#include "crm/records.hpp"
+#include "store/database.hpp"
+
+namespace settle::crm {
+
+struct NewWorkspace {
+  std::string workspace_id, user_id, api_key;  // api_key in plain text, shown once
+};
+
+struct Session {
+  std::string token;  // plain text, for the cookie; stored hashed
+  std::string user_id;
+  std::optional<std::string> workspace_id;
+  std::string expires_at;
+};
+
+// Login attempts allowed per email (and, more loosely, per client address) in the window.
+inline constexpr int kMaxLoginFailuresPerEmail = 5;
+inline constexpr int kMaxLoginFailuresPerAddress = 30;
+inline constexpr int kLoginWindowMinutes = 15;
+inline constexpr int kSessionDays = 14;
+inline constexpr int kDomainTokenDays = 7;
+
+class Accounts {
+ public:
+  Accounts(std::shared_ptr<store::Database> db, PasswordHashCost cost = PasswordHashCost::Interactive);
+
+  // --- administration (CLI) -------------------------------------------------------------
+  // Creates the workspace, its first ADMIN (a new user, or an existing one by email) and an
+  // ADMIN API key. Without a password the user can only use the API key until one is set.
+  Result<NewWorkspace> create_workspace(const std::string& name, const std::string& subdomain,
+                                        const std::string& admin_email, const std::optional<std::string>& password);
+  // Adds (or updates the password of) a user and makes them a member with `role`.
+  Result<nlohmann::json> add_user(const std::string& subdomain, const std::string& email,
+                                  const std::optional<std::string>& password, Role role);
+  // The supported way back in for a workspace whose admin lost access.
+  Result<nlohmann::json> set_role_by_email(const std::string& subdomain, const std::string& email, Role role);
+  Result<std::string> workspace_id_for(const std::string& subdomain);
+
+  // --- authentication -------------------------------------------------------------------
+  Result<Actor> authenticate_api_key(std::string_view key);
+  Result<Actor> authenticate_session(std::string_view token);
+  // The user of a live session, whether or not it has a workspace yet.
+  Result<std::string> session_user(std::string_view token);
+  // subdomain picks the workspace when the user belongs to several (else their first).
+  Result<Session> login(const std::string& email, const std::string& password, const std::string& remote,
+                        const std::optional<std::string>& subdomain);
+  Status logout(std::string_view token);
+  Result<nlohmann::json> workspaces_of(const std::string& user_id);  // member of, and joinable
+  Result<Session> switch_workspace(std::string_view token, const std::string& workspace_id);
+  // Self-service: a user with a verified email at a validated domain joins as MEMBER.
+  Result<Session> join(std::string_view token, const std::string& workspace_id);
+  Result<nlohmann::json> signup(const std::string& email, const std::string& password, const std::string& first_name,
+                                const std::string& last_name);
+  Status verify_email(const std::string& token);
+
+  // --- members (GET any member; changes ADMIN only) ------------------------------------------
+  Result<nlohmann::json> me(const Actor& actor);
+  Result<nlohmann::json> list_members(const Actor& actor);
+  Result<nlohmann::json> add_member(const Actor& actor, const nlohmann::json& body);
+  Result<nlohmann::json> set_member_role(const Actor& actor, const std::string& user_id, const nlohmann::json& body);
+  Status remove_member(const Actor& actor, const std::string& user_id);
+
+  // --- API keys (ADMIN) -----------------------------------------------------------------------
+  Result<nlohmann::json> create_api_key(const Actor& actor, const nlohmann::json& body);  // includes "key" once
+  Result<nlohmann::json> list_api_keys(const Actor& actor);
+  Status revoke_api_key(const Actor& actor, const std::string& id);
+
+  // --- approved domains (ADMIN) ----------------------------------------------------------------
+  // Pending until validated with the one-time token sent to an address at that domain.
+  // Until mail delivery exists the token is also returned to the ADMIN (and queued in the
+  // outbox).
+  Result<nlohmann::json> add_domain(const Actor& actor, const nlohmann::json& body);
+  Result<nlohmann::json> list_domains(const Actor& actor);
+  Status delete_domain(const Actor& actor, const std::string& id);
+  Result<nlohmann::json> validate_domain(const std::string& token);
+
+ private:
+  Result<Session> new_session(store::Tx& tx, const std::string& user_id, const std::optional<std::string>& workspace);
+
+  std::shared_ptr<store::Database> db_;
+  PasswordHashCost cost_;
+  std::string dummy_hash_;  // verified against when the email is unknown, so timing does not tell
+};
+
+// Pure checks, exposed for tests.
+bool is_valid_subdomain(std::string_view s);  // 3-63 of [a-z0-9-], no leading/trailing '-'
+bool is_valid_domain(std::string_view s);     // lower-case host name with at least one dot
+bool is_free_mail_domain(std::string_view domain);
+std::optional<std::string> email_domain(std::string_view email);  // lower-cased part after '@'
+bool is_valid_email(std::string_view email);
+
+}  // namespace settle::crm

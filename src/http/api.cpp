@@ -1,0 +1,318 @@
+#include "http/api.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "http/errors.hpp"
+#include "store/query.hpp"
+
+namespace settle::http {
+
+using crm::Actor;
+using nlohmann::json;
+using net::Request;
+using net::Response;
+
+namespace {
+
+constexpr const char* kSessionCookie = "settle_session";
+
+Response data(int status, const json& payload) { return Response::json(status, json{{"data", payload}}.dump()); }
+
+Result<json> parse_body(const Request& r) {
+  if (r.body.empty()) return json::object();
+  auto ct = r.header("content-type");
+  if (!ct.empty() && ct.find("json") == std::string_view::npos)
+    return fail(Error::bad_request("the request body must be JSON (Content-Type: application/json)"));
+  try {
+    return json::parse(r.body);
+  } catch (const json::parse_error& e) {
+    // nlohmann's message names the byte position; it also refuses malformed UTF-8.
+    return fail(Error::bad_request(std::string("malformed JSON: ") + e.what()));
+  }
+}
+
+std::string cookie_value(const Request& r, std::string_view name) {
+  std::string_view c = r.header("cookie");
+  while (!c.empty()) {
+    auto semi = c.find(';');
+    auto part = c.substr(0, semi);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    auto eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
+    if (semi == std::string_view::npos) break;
+    c.remove_prefix(semi + 1);
+  }
+  return {};
+}
+
+std::string bearer(const Request& r) {
+  std::string_view h = r.header("authorization");
+  if (h.size() > 7 && (h.substr(0, 7) == "Bearer " || h.substr(0, 7) == "bearer ")) return std::string(h.substr(7));
+  return {};
+}
+
+json page_json(const crm::Page& p) {
+  return {{"data", p.records},
+          {"pageInfo",
+           {{"hasNextPage", p.has_next_page},
+            {"hasPreviousPage", p.has_previous_page},
+            {"startCursor", p.start_cursor ? json(*p.start_cursor) : json(nullptr)},
+            {"endCursor", p.end_cursor ? json(*p.end_cursor) : json(nullptr)}}},
+          {"totalCount", p.total_count}};
+}
+
+std::string content_type_for(const std::filesystem::path& p) {
+  static const std::map<std::string, std::string> kTypes = {
+      {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},   {".json", "application/json"},
+      {".svg", "image/svg+xml"},             {".png", "image/png"},
+      {".ico", "image/x-icon"},              {".woff2", "font/woff2"},
+      {".map", "application/json"},          {".txt", "text/plain; charset=utf-8"}};
+  auto it = kTypes.find(p.extension().string());
+  return it == kTypes.end() ? "application/octet-stream" : it->second;
+}
+
+}  // namespace
+
+Api::Api(std::shared_ptr<crm::Records> records, std::shared_ptr<crm::Accounts> accounts, ApiOptions options)
+    : records_(std::move(records)), accounts_(std::move(accounts)), options_(std::move(options)) {
+  add_routes();
+  openapi_ = build_openapi(router_.routes());
+}
+
+Response Api::handle(Request& request) {
+  auto m = router_.match(request);
+  if (m.outcome == net::Router::Outcome::Found) {
+    try {
+      return (*m.handler)(request);
+    } catch (const std::exception& e) {
+      return error_response(Error::internal(std::string("unhandled exception: ") + e.what()));
+    }
+  }
+  if (m.outcome == net::Router::Outcome::MethodNotAllowed) {
+    std::string allow;
+    for (const auto& a : m.allowed_methods) allow += (allow.empty() ? "" : ", ") + a;
+    auto r = error_response(Error{ErrorCode::BadRequest, "method not allowed; use " + allow, {}, {}, nullptr});
+    r.status = 405;
+    r.set_header("Allow", allow);
+    return r;
+  }
+  return error_response(Error::not_found("route " + request.path));
+}
+
+void Api::add_routes() {
+  // Wraps a handler that needs a caller: API key (Bearer) or session cookie.
+  auto authed = [this](auto fn) {
+    return [this, fn](Request& r) -> Response {
+      std::string key = bearer(r);
+      Result<Actor> actor = !key.empty() ? accounts_->authenticate_api_key(key)
+                            : !cookie_value(r, kSessionCookie).empty()
+                                ? accounts_->authenticate_session(cookie_value(r, kSessionCookie))
+                                : Result<Actor>(fail(Error::unauthenticated(
+                                      "send 'Authorization: Bearer <api key>' or sign in")));
+      if (!actor) return error_response(actor.error());
+      return fn(r, *actor);
+    };
+  };
+  // Resolves {object} against the catalog (404 for unknown objects).
+  auto with_object = [](auto fn) {
+    return [fn](Request& r, const Actor& a) -> Response {
+      const crm::ObjectDef* o = crm::find_object(r.param("object"));
+      if (!o) return error_response(Error::not_found("object '" + std::string(r.param("object")) + "'"));
+      return fn(r, a, *o);
+    };
+  };
+  auto render = [](int status, const Result<json>& result) {
+    return result ? data(status, *result) : error_response(result.error());
+  };
+  auto session_cookie = [this](Response r, const crm::Session& s) {
+    r.set_header("Set-Cookie", std::string(kSessionCookie) + "=" + s.token +
+                                   "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                                   std::to_string(crm::kSessionDays * 86400) + (options_.secure_cookies ? "; Secure" : ""));
+    return r;
+  };
+
+  router_.add("GET", "/healthz", [](Request&) { return Response::json(200, R"({"status":"ok"})"); });
+  router_.add("GET", "/rest/openapi.json", [this](Request&) { return Response::json(200, openapi_.dump()); });
+
+  // --- sign-in ---------------------------------------------------------------------------
+  router_.add("POST", "/auth/login", [this, session_cookie](Request& r) {
+    auto body = parse_body(r);
+    if (!body) return error_response(body.error());
+    if (!body->is_object() || !(*body)["email"].is_string() || !(*body)["password"].is_string())
+      return error_response(Error::validation("email", "email and password are required"));
+    std::optional<std::string> ws;
+    if (body->contains("workspace") && (*body)["workspace"].is_string()) ws = (*body)["workspace"].get<std::string>();
+    auto s = accounts_->login((*body)["email"], (*body)["password"], r.remote_address, ws);
+    if (!s) return error_response(s.error());
+    auto workspaces = accounts_->workspaces_of(s->user_id);
+    json out = {{"userId", s->user_id},
+                {"workspaceId", s->workspace_id ? json(*s->workspace_id) : json(nullptr)},
+                {"expiresAt", s->expires_at},
+                {"workspaces", workspaces ? *workspaces : json(nullptr)}};
+    return session_cookie(data(200, out), *s);
+  });
+  router_.add("POST", "/auth/logout", [this](Request& r) {
+    std::string token = cookie_value(r, kSessionCookie);
+    if (!token.empty()) accounts_->logout(token);
+    auto resp = data(200, json{{"signedOut", true}});
+    resp.set_header("Set-Cookie", std::string(kSessionCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    return resp;
+  });
+  router_.add("POST", "/auth/signup", [this, render](Request& r) {
+    auto body = parse_body(r);
+    if (!body) return error_response(body.error());
+    auto str = [&](const char* k) { return body->is_object() && (*body)[k].is_string() ? (*body)[k].get<std::string>() : ""; };
+    return render(201, accounts_->signup(str("email"), str("password"), str("firstName"), str("lastName")));
+  });
+  router_.add("POST", "/auth/verify-email", [this](Request& r) {
+    auto body = parse_body(r);
+    if (!body) return error_response(body.error());
+    if (!body->is_object() || !(*body)["token"].is_string()) return error_response(Error::validation("token", "token is required"));
+    auto st = accounts_->verify_email((*body)["token"]);
+    return st ? data(200, json{{"emailVerified", true}}) : error_response(st.error());
+  });
+  router_.add("POST", "/auth/validate-domain", [this, render](Request& r) {
+    auto body = parse_body(r);
+    if (!body) return error_response(body.error());
+    if (!body->is_object() || !(*body)["token"].is_string()) return error_response(Error::validation("token", "token is required"));
+    return render(200, accounts_->validate_domain((*body)["token"]));
+  });
+  // A session without a workspace may still list, switch to and join workspaces.
+  auto with_session = [this, session_cookie](auto fn) {
+    return [this, fn, session_cookie](Request& r) -> Response {
+      std::string token = cookie_value(r, kSessionCookie);
+      if (token.empty()) return error_response(Error::unauthenticated("sign in first"));
+      auto body = parse_body(r);
+      if (!body) return error_response(body.error());
+      if (!body->is_object() || !(*body)["workspaceId"].is_string())
+        return error_response(Error::validation("workspaceId", "workspaceId is required"));
+      Result<crm::Session> s = fn(token, (*body)["workspaceId"].get<std::string>());
+      if (!s) return error_response(s.error());
+      return session_cookie(data(200, json{{"workspaceId", *s->workspace_id}}), *s);
+    };
+  };
+  router_.add("POST", "/auth/switch-workspace", with_session([this](const std::string& t, const std::string& w) {
+                return accounts_->switch_workspace(t, w);
+              }));
+  router_.add("POST", "/auth/join", with_session([this](const std::string& t, const std::string& w) {
+                return accounts_->join(t, w);
+              }));
+  router_.add("GET", "/auth/workspaces", [this, render](Request& r) {
+    auto user = accounts_->session_user(cookie_value(r, kSessionCookie));
+    return user ? render(200, accounts_->workspaces_of(*user)) : error_response(user.error());
+  });
+
+  // --- members, API keys, approved domains ----------------------------------------------------
+  router_.add("GET", "/rest/workspace-members/me",
+              authed([this, render](Request&, const Actor& a) { return render(200, accounts_->me(a)); }));
+  router_.add("GET", "/rest/workspace-members",
+              authed([this, render](Request&, const Actor& a) { return render(200, accounts_->list_members(a)); }));
+  router_.add("POST", "/rest/workspace-members", authed([this, render](Request& r, const Actor& a) {
+                auto body = parse_body(r);
+                return body ? render(201, accounts_->add_member(a, *body)) : error_response(body.error());
+              }));
+  router_.add("PATCH", "/rest/workspace-members/{userId}", authed([this, render](Request& r, const Actor& a) {
+                auto body = parse_body(r);
+                return body ? render(200, accounts_->set_member_role(a, std::string(r.param("userId")), *body))
+                            : error_response(body.error());
+              }));
+  router_.add("DELETE", "/rest/workspace-members/{userId}", authed([this](Request& r, const Actor& a) {
+                auto st = accounts_->remove_member(a, std::string(r.param("userId")));
+                return st ? data(200, json{{"userId", r.param("userId")}, {"removed", true}}) : error_response(st.error());
+              }));
+  router_.add("GET", "/rest/api-keys",
+              authed([this, render](Request&, const Actor& a) { return render(200, accounts_->list_api_keys(a)); }));
+  router_.add("POST", "/rest/api-keys", authed([this, render](Request& r, const Actor& a) {
+                auto body = parse_body(r);
+                return body ? render(201, accounts_->create_api_key(a, *body)) : error_response(body.error());
+              }));
+  router_.add("DELETE", "/rest/api-keys/{id}", authed([this](Request& r, const Actor& a) {
+                auto st = accounts_->revoke_api_key(a, std::string(r.param("id")));
+                return st ? data(200, json{{"id", r.param("id")}, {"revoked", true}}) : error_response(st.error());
+              }));
+  router_.add("GET", "/rest/approved-domains",
+              authed([this, render](Request&, const Actor& a) { return render(200, accounts_->list_domains(a)); }));
+  router_.add("POST", "/rest/approved-domains", authed([this, render](Request& r, const Actor& a) {
+                auto body = parse_body(r);
+                return body ? render(201, accounts_->add_domain(a, *body)) : error_response(body.error());
+              }));
+  router_.add("DELETE", "/rest/approved-domains/{id}", authed([this](Request& r, const Actor& a) {
+                auto st = accounts_->delete_domain(a, std::string(r.param("id")));
+                return st ? data(200, json{{"id", r.param("id")}, {"deleted", true}}) : error_response(st.error());
+              }));
+
+  // --- CRM records ------------------------------------------------------------------------------
+  router_.add("GET", "/rest/{object}", authed(with_object([this](Request& r, const Actor& a, const crm::ObjectDef& o) {
+                auto q = store::parse_list_query(o.spec, r.query_params());
+                if (!q) return error_response(q.error());
+                auto page = records_->list(a, o, *q);
+                return page ? Response::json(200, page_json(*page).dump()) : error_response(page.error());
+              })));
+  router_.add("POST", "/rest/{object}",
+              authed(with_object([this, render](Request& r, const Actor& a, const crm::ObjectDef& o) {
+                auto body = parse_body(r);
+                return body ? render(201, records_->create(a, o, *body)) : error_response(body.error());
+              })));
+  router_.add("GET", "/rest/{object}/{id}",
+              authed(with_object([this, render](Request& r, const Actor& a, const crm::ObjectDef& o) {
+                return render(200, records_->get(a, o, r.param("id")));
+              })));
+  router_.add("PATCH", "/rest/{object}/{id}",
+              authed(with_object([this, render](Request& r, const Actor& a, const crm::ObjectDef& o) {
+                auto body = parse_body(r);
+                return body ? render(200, records_->update(a, o, r.param("id"), *body)) : error_response(body.error());
+              })));
+  router_.add("DELETE", "/rest/{object}/{id}",
+              authed(with_object([this, render](Request& r, const Actor& a, const crm::ObjectDef& o) {
+                return render(200, records_->remove(a, o, r.param("id")));
+              })));
+  router_.add("POST", "/rest/{object}/{id}/restore",
+              authed(with_object([this, render](Request& r, const Actor& a, const crm::ObjectDef& o) {
+                return render(200, records_->restore(a, o, r.param("id")));
+              })));
+  router_.add("GET", "/rest/{object}/{id}/timeline",
+              authed(with_object([this, render](Request& r, const Actor& a, const crm::ObjectDef& o) {
+                return render(200, records_->timeline(a, o, r.param("id")));
+              })));
+  router_.add("POST", "/rest/{object}/{id}/{action}",
+              authed(with_object([this, render](Request& r, const Actor& a, const crm::ObjectDef& o) {
+                auto body = parse_body(r);
+                if (!body) return error_response(body.error());
+                std::string action(r.param("action"));
+                std::replace(action.begin(), action.end(), '-', '_');  // URLs use kebab-case
+                auto result = records_->act(a, o, r.param("id"), action, *body);
+                // Converting an order answers the new invoice: 201 when it was just created.
+                return render(200, result);
+              })));
+
+  // --- the web UI -------------------------------------------------------------------------------
+  if (!options_.web_root.empty()) {
+    router_.add("GET", "/*", [this](Request& r) {
+      namespace fs = std::filesystem;
+      std::string rel(r.param("*"));
+      if (rel.find("..") != std::string::npos) return error_response(Error::not_found("file"));
+      fs::path p = fs::path(options_.web_root) / (rel.empty() ? "index.html" : rel);
+      bool asset = rel.rfind("assets/", 0) == 0;
+      // Client-side routes (/quotes/123) are served the app shell.
+      if (!fs::is_regular_file(p)) {
+        if (asset) return error_response(Error::not_found("file"));
+        p = fs::path(options_.web_root) / "index.html";
+      }
+      std::ifstream in(p, std::ios::binary);
+      if (!in) return error_response(Error::not_found("file"));
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      Response resp = Response::text(200, ss.str(), content_type_for(p));
+      // Vite fingerprints files under assets/, so they never change; the shell must be fresh.
+      resp.set_header("Cache-Control", asset ? "public, max-age=31536000, immutable" : "no-cache");
+      return resp;
+    });
+  }
+}
+
+}  // namespace settle::http

@@ -1,0 +1,37 @@
+#include "http/errors.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace settle::http {
+
+int http_status(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::BadRequest: return 400;
+    case ErrorCode::Unauthenticated: return 401;
+    case ErrorCode::Forbidden: return 403;
+    case ErrorCode::NotFound: return 404;
+    case ErrorCode::Conflict: return 409;
+    case ErrorCode::TooLarge: return 413;
+    case ErrorCode::Validation: return 422;
+    case ErrorCode::RateLimited: return 429;
+    case ErrorCode::Upstream: return 502;
+    case ErrorCode::Unavailable: return 503;
+    case ErrorCode::Internal: return 500;
+  }
+  return 500;
+}
+
+net::Response error_response(const Error& error) {
+  int status = http_status(error.code);
+  if (status >= 500) spdlog::error("{}: {}", to_string(error.code), error.log.empty() ? error.message : error.log);
+  nlohmann::json body = {{"error",
+                          {{"code", to_string(error.code)},
+                           {"message", error.message},
+                           {"field", error.field.empty() ? nlohmann::json(nullptr) : nlohmann::json(error.field)}}}};
+  if (!error.details.is_null()) body["error"]["details"] = error.details;
+  auto r = net::Response::json(status, body.dump());
+  if (status == 429 || status == 503) r.set_header("Retry-After", status == 429 ? "900" : "1");
+  return r;
+}
+
+}  // namespace settle::http

@@ -20,7 +20,8 @@ namespace {
 
 constexpr const char* kSessionCookie = "settle_session";
 
-Response data(int status, const json& payload) { return Response::json(status, json{{"data", payload}}.dump()); }
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+Response data(int status, const json& payload) { return Response::json(status, dump(json{{"data", payload}})); }
 
 Result<json> parse_body(const Request& r) {
   if (r.body.empty()) return json::object();
@@ -251,7 +252,7 @@ void Api::add_routes() {
                 auto q = store::parse_list_query(o.spec, r.query_params());
                 if (!q) return error_response(q.error());
                 auto page = records_->list(a, o, *q);
-                return page ? Response::json(200, page_json(*page).dump()) : error_response(page.error());
+                return page ? Response::json(200, dump(page_json(*page))) : error_response(page.error());
               })));
   router_.add("POST", "/rest/{object}",
               authed(with_object([this, render](Request& r, const Actor& a, const crm::ObjectDef& o) {

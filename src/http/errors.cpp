@@ -29,7 +29,8 @@ net::Response error_response(const Error& error) {
                            {"message", error.message},
                            {"field", error.field.empty() ? nlohmann::json(nullptr) : nlohmann::json(error.field)}}}};
   if (!error.details.is_null()) body["error"]["details"] = error.details;
-  auto r = net::Response::json(status, body.dump());
+  // Messages may quote client input (a JSON parse error does), which need not be UTF-8.
+  auto r = net::Response::json(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (status == 429 || status == 503) r.set_header("Retry-After", status == 429 ? "900" : "1");
   return r;
 }

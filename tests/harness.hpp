@@ -1,0 +1,146 @@
+// Test harness for the end-to-end suites: a real Settle server on a loopback port over a
+// real database — a fresh SQLite file, or a fresh database on the throwaway PostgreSQL that
+// `make test` starts (SETTLE_TEST_PG) — and a small JSON HTTP client.
+#pragma once
+
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/crypto.hpp"
+#include "crm/accounts.hpp"
+#include "crm/records.hpp"
+#include "http/api.hpp"
+#include "net/client.hpp"
+#include "net/server.hpp"
+#include "store/database.hpp"
+
+namespace settle::testing {
+
+using nlohmann::json;
+
+inline std::vector<std::string> backends() {
+  std::vector<std::string> out{"sqlite"};
+  const char* pg = std::getenv("SETTLE_TEST_PG");
+  if (pg && *pg) out.push_back("postgres");
+  return out;
+}
+
+// Runs one statement outside any transaction on the server's maintenance connection.
+inline void pg_admin(const std::string& sql) {
+  PGconn* c = PQconnectdb(std::getenv("SETTLE_TEST_PG"));
+  if (PQstatus(c) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(c));
+  PGresult* r = PQexec(c, sql.c_str());
+  bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  std::string err = PQerrorMessage(c);
+  PQclear(r);
+  PQfinish(c);
+  if (!ok) throw std::runtime_error(err);
+}
+
+struct Reply {
+  int status = 0;
+  json body;
+  std::string raw;
+  net::Headers headers;
+  std::string header(std::string_view name) const {
+    for (auto& [k, v] : headers)
+      if (k == name) return v;
+    return {};
+  }
+};
+
+class TestServer {
+ public:
+  explicit TestServer(const std::string& backend) : backend_(backend) {
+    crypto_init();
+    net::global_init();
+    std::string suffix = random_id("").substr(0, 12);
+    if (backend == "sqlite") {
+      path_ = std::filesystem::temp_directory_path() / ("settle-e2e-" + suffix + ".db");
+      url_ = "sqlite:" + path_.string();
+    } else {
+      dbname_ = "e2e_" + suffix;
+      pg_admin("CREATE DATABASE " + dbname_);
+      std::string base = std::getenv("SETTLE_TEST_PG");
+      url_ = base.substr(0, base.rfind('/') + 1) + dbname_;
+    }
+    db = *store::Database::open(url_, 12);
+    auto st = db->migrate();
+    if (!st) throw std::runtime_error(st.error().log);
+    records = std::make_shared<crm::Records>(db);
+    accounts = std::make_shared<crm::Accounts>(db, PasswordHashCost::MinimalForTests);
+    api = std::make_unique<http::Api>(records, accounts);
+    net::ServerOptions opts;
+    opts.port = 0;
+    opts.worker_threads = 8;
+    server = std::make_unique<net::Server>(opts, [this](net::Request& r) { return api->handle(r); });
+    server->start();
+    base_ = "http://127.0.0.1:" + std::to_string(server->port());
+  }
+
+  ~TestServer() {
+    server->stop();
+    server.reset();
+    api.reset();
+    records.reset();
+    accounts.reset();
+    db.reset();
+    if (!path_.empty()) {
+      for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(path_.string() + ext);
+    } else {
+      try {
+        pg_admin("DROP DATABASE IF EXISTS " + dbname_ + " WITH (FORCE)");
+      } catch (...) {
+      }
+    }
+  }
+
+  Reply call(const std::string& method, const std::string& path, const json& body = nullptr,
+             const std::string& key = {}, const std::string& cookie = {}, const std::string& raw_body = {}) {
+    net::ClientRequest req;
+    req.method = method;
+    req.url = base_ + path;
+    req.timeout_ms = 30000;
+    if (!key.empty()) req.headers.emplace_back("Authorization", "Bearer " + key);
+    if (!cookie.empty()) req.headers.emplace_back("Cookie", "settle_session=" + cookie);
+    if (!body.is_null() || !raw_body.empty()) {
+      req.headers.emplace_back("Content-Type", "application/json");
+      req.body = raw_body.empty() ? body.dump() : raw_body;
+    }
+    auto r = net::perform(req);
+    if (!r) throw std::runtime_error(r.error().log);
+    Reply out{r->status, nullptr, r->body, r->headers};
+    out.body = json::parse(r->body, nullptr, false);
+    return out;
+  }
+
+  const std::string& base() const { return base_; }
+  const std::string& url() const { return url_; }
+
+  std::shared_ptr<store::Database> db;
+  std::shared_ptr<crm::Records> records;
+  std::shared_ptr<crm::Accounts> accounts;
+  std::unique_ptr<http::Api> api;
+  std::unique_ptr<net::Server> server;
+
+ private:
+  std::string backend_, url_, base_, dbname_;
+  std::filesystem::path path_;
+};
+
+// Pulls the session cookie's value out of a Set-Cookie header.
+inline std::string session_from(const Reply& r) {
+  std::string c = r.header("set-cookie");
+  auto eq = c.find('=');
+  auto semi = c.find(';');
+  return eq == std::string::npos ? std::string() : c.substr(eq + 1, semi - eq - 1);
+}
+
+}  // namespace settle::testing

@@ -71,7 +71,9 @@ class TestServer {
       std::string base = std::getenv("SETTLE_TEST_PG");
       url_ = base.substr(0, base.rfind('/') + 1) + dbname_;
     }
-    db = *store::Database::open(url_, 12);
+    auto opened = store::Database::open(url_, 12);
+    if (!opened) throw std::runtime_error(opened.error().log);
+    db = *opened;
     auto st = db->migrate();
     if (!st) throw std::runtime_error(st.error().log);
     records = std::make_shared<crm::Records>(db);

@@ -1,5 +1,6 @@
 #include "store/database.hpp"
 
+#include <libpq-fe.h>
 #include <soci/connection-pool.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
@@ -116,6 +117,30 @@ Error classify(const std::exception& e, bool* retryable) {
   return Error::internal(std::string("storage: ") + what);
 }
 
+// SOCI's PostgreSQL backend treats its connection string as libpq key=value pairs and
+// mangles URIs, so a postgres:// URL is turned into that form (values quoted) with libpq's
+// own parser.
+std::optional<std::string> postgres_conninfo(const std::string& url) {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(url.c_str(), &err);
+  if (!opts) {
+    if (err) PQfreemem(err);
+    return std::nullopt;
+  }
+  std::string out;
+  for (PQconninfoOption* o = opts; o->keyword; ++o) {
+    if (!o->val || !*o->val) continue;
+    std::string v;
+    for (const char* c = o->val; *c; ++c) {
+      if (*c == '\\' || *c == '\'') v += '\\';
+      v += *c;
+    }
+    out += (out.empty() ? "" : " ") + std::string(o->keyword) + "='" + v + "'";
+  }
+  PQconninfoFree(opts);
+  return out;
+}
+
 }  // namespace
 
 int Rows::column(std::string_view name) const {
@@ -216,9 +241,11 @@ Result<std::shared_ptr<Database>> Database::open(const std::string& url, size_t 
       }
     } else if (url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0) {
       db->dialect_ = Dialect::Postgres;
+      auto conninfo = postgres_conninfo(url);
+      if (!conninfo) return fail(Error::validation("db", "malformed PostgreSQL URL"));
       for (size_t i = 0; i < db->pool_size_; ++i) {
         soci::session& s = db->pool_->at(i);
-        s.open(*soci::factory_postgresql(), url);
+        s.open(*soci::factory_postgresql(), *conninfo);
         s << "SET client_min_messages TO WARNING";
       }
     } else {

@@ -183,7 +183,8 @@ constexpr const char* kSelectVersion = "SELECT COALESCE(MAX(version), 0) AS v FR
 constexpr const char* kInsertMigration =
     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:version, :name, :at)";
 // Serialises concurrent `migrate` runs of several instances on one PostgreSQL database.
-constexpr const char* kPgMigrationLock = "SELECT pg_advisory_xact_lock(7415012026)";
+constexpr const char* kPgMigrationLock =
+    "SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(7415012026)) AS l";  // the lock itself returns void
 
 }  // namespace
 

@@ -12,7 +12,7 @@ DEB_PACKAGES := cmake ninja-build g++ pkg-config make git ca-certificates \
   nlohmann-json3-dev libsodium-dev libcurl4-openssl-dev libspdlog-dev libfmt-dev libcli11-dev \
   libexpected-dev libhowardhinnant-date-dev libkainjow-mustache-dev \
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev \
-  postgresql-15 nodejs npm wrk
+  postgresql-15 wrk
 
 .PHONY: all deps build run test test-unit test-e2e test-node bench clean
 
@@ -25,6 +25,12 @@ deps:
 	  echo "installing: $$missing"; \
 	  SUDO=$$([ $$(id -u) -eq 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	@# Node.js may come from elsewhere than Debian (its npm then conflicts with Debian's):
+	@# install Debian's only when there is none.
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+	  SUDO=$$([ $$(id -u) -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm; \
 	fi
 
 $(BUILD)/build.ninja:

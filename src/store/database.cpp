@@ -96,6 +96,9 @@ SqlValue cell(const soci::row& row, std::size_t i) {
 Error classify(const std::exception& e, bool* retryable) {
   *retryable = false;
   std::string what = e.what();
+  // SOCI appends the bound values (" with :name=value, ...") to its messages; they may be
+  // token hashes or sealed secrets, which must never reach a log.
+  if (auto with = what.find(" with :"); with != std::string::npos) what = what.substr(0, with) + ".";
   if (auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
     std::string state = pg->sqlstate();
     if (state == "40001" || state == "40P01") *retryable = true;

@@ -1,0 +1,147 @@
+// The storage engine on both backends: migrations, transactions, constraint mapping.
+#include "store/database.hpp"
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace settle::store {
+namespace {
+
+// A fresh database per test: an SQLite file, or a new database on SETTLE_TEST_PG.
+class DatabaseTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    std::string tag = std::to_string(::getpid()) + "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (auto& c : tag)
+      if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    if (GetParam() == "sqlite") {
+      path_ = std::filesystem::temp_directory_path() / ("settle-store-" + tag + ".db");
+      url_ = "sqlite:" + path_.string();
+    } else {
+      const char* pg = std::getenv("SETTLE_TEST_PG");
+      if (!pg || !*pg) GTEST_SKIP() << "SETTLE_TEST_PG not set";
+      dbname_ = "store_" + tag;
+      for (auto& c : dbname_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      admin("DROP DATABASE IF EXISTS " + dbname_);
+      admin("CREATE DATABASE " + dbname_);
+      std::string base = pg;
+      url_ = base.substr(0, base.rfind('/') + 1) + dbname_;
+    }
+    auto opened = Database::open(url_, 4);
+    ASSERT_TRUE(opened) << opened.error().log;
+    db_ = *opened;
+  }
+  void TearDown() override {
+    db_.reset();
+    if (!path_.empty())
+      for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(path_.string() + ext);
+    if (!dbname_.empty()) admin("DROP DATABASE IF EXISTS " + dbname_ + " WITH (FORCE)");
+  }
+  static void admin(const std::string& sql) {
+    PGconn* c = PQconnectdb(std::getenv("SETTLE_TEST_PG"));
+    PQclear(PQexec(c, sql.c_str()));
+    PQfinish(c);
+  }
+  Result<bool> insert_workspace(const std::string& id, const std::string& sub) {
+    return db_->write<bool>([&](Tx& tx) -> Result<bool> {
+      tx.exec("INSERT INTO workspaces (id, name, subdomain, created_at) VALUES (:id, 'n', :sub, :at)",
+              {{"id", id}, {"sub", sub}, {"at", now_timestamp()}});
+      return true;
+    });
+  }
+
+  std::string url_, dbname_;
+  std::filesystem::path path_;
+  std::shared_ptr<Database> db_;
+};
+
+TEST_P(DatabaseTest, MigrationsApplyOnceAndAreIdempotent) {
+  EXPECT_EQ(*db_->schema_version(), 0);
+  ASSERT_TRUE(db_->migrate());
+  EXPECT_EQ(*db_->schema_version(), 1);
+  ASSERT_TRUE(db_->migrate());
+  EXPECT_EQ(*db_->schema_version(), 1);
+}
+
+TEST_P(DatabaseTest, ConstraintViolationsBecomeClientErrors) {
+  ASSERT_TRUE(db_->migrate());
+  ASSERT_TRUE(insert_workspace("ws1", "one"));
+  auto dup = insert_workspace("ws2", "one");
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, ErrorCode::Conflict);
+  auto orphan = db_->write<bool>([&](Tx& tx) -> Result<bool> {
+    tx.exec("INSERT INTO people (workspace_id, id, created_at, updated_at, first_name, company_id) "
+            "VALUES ('ws1', 'p1', 'x', 'x', 'Ada', 'no-such-company')");
+    return true;
+  });
+  ASSERT_FALSE(orphan);
+  EXPECT_EQ(orphan.error().code, ErrorCode::Validation);
+}
+
+TEST_P(DatabaseTest, AFailedTransactionLeavesNothingBehind) {
+  ASSERT_TRUE(db_->migrate());
+  auto failed = db_->write<bool>([&](Tx& tx) -> Result<bool> {
+    tx.exec("INSERT INTO workspaces (id, name, subdomain, created_at) VALUES ('ws9', 'n', 'nine', 'x')");
+    return fail(Error::validation("x", "refused after the insert"));
+  });
+  ASSERT_FALSE(failed);
+  auto thrown = db_->write<bool>([&](Tx& tx) -> Result<bool> {
+    tx.exec("INSERT INTO workspaces (id, name, subdomain, created_at) VALUES ('ws8', 'n', 'eight', 'x')");
+    tx.exec("INSERT INTO no_such_table VALUES (1)");
+    return true;
+  });
+  ASSERT_FALSE(thrown);
+  EXPECT_EQ(thrown.error().code, ErrorCode::Internal);
+  auto n = db_->read<std::int64_t>([](Tx& tx) -> Result<std::int64_t> {
+    return RowView(tx.query("SELECT COUNT(*) AS n FROM workspaces"), 0).integer("n");
+  });
+  EXPECT_EQ(*n, 0);
+}
+
+TEST_P(DatabaseTest, ValuesRoundTripWithTheirTypes) {
+  ASSERT_TRUE(db_->migrate());
+  auto rows = db_->read<Rows>([](Tx& tx) -> Result<Rows> {
+    return tx.query("SELECT CAST(:big AS BIGINT) AS big, :text AS t, CAST(NULL AS TEXT) AS absent",
+                    {{"big", std::int64_t{9'007'199'254'740'993}}, {"text", std::string("ünï'; --")}});
+  });
+  ASSERT_TRUE(rows) << rows.error().log;
+  RowView r(*rows, 0);
+  EXPECT_EQ(r.integer("big"), 9'007'199'254'740'993);
+  EXPECT_EQ(r.text("t"), "ünï'; --");
+  EXPECT_TRUE(r.is_null("absent"));
+}
+
+TEST(DatabaseOpen, RefusesUnknownUrls) {
+  auto bad = Database::open("mysql://x", 1);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().field, "db");
+  EXPECT_EQ(Database::open("postgres://u:secret@127.0.0.1:1/x", 1).error().log.find("secret"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace settle::store
+
+namespace settle::store {
+namespace {
+
+TEST(DatabaseErrors, BoundValuesNeverReachTheLogMessage) {
+  auto path = std::filesystem::temp_directory_path() / ("settle-store-log-" + std::to_string(::getpid()) + ".db");
+  auto db = *Database::open("sqlite:" + path.string(), 1);
+  auto r = db->write<bool>([](Tx& tx) -> Result<bool> {
+    tx.exec("INSERT INTO missing_table (x) VALUES (:secret)", {{"secret", std::string("whsec_do_not_log")}});
+    return true;
+  });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().log.find("whsec_do_not_log"), std::string::npos) << r.error().log;
+  db.reset();
+  for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + ext);
+}
+
+}  // namespace
+}  // namespace settle::store

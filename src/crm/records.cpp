@@ -2,6 +2,9 @@
 #include "crm/records.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <unordered_map>
 
 #include "common/crypto.hpp"
@@ -37,6 +40,24 @@ constexpr const char* kSelectLines =
 // Number of Unicode code points; the catalog's limits are in characters, not bytes.
 size_t utf8_length(std::string_view s) {
   return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+// Timeline ids sort in the order events happened: microseconds since the epoch, made
+// strictly increasing within the process (several events share a millisecond inside one
+// transaction), then random characters so that instances never collide.
+std::string timeline_event_id() {
+  static std::atomic<std::int64_t> last{0};
+  std::int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  std::int64_t prev = last.load();
+  std::int64_t next;
+  do {
+    next = std::max(now, prev + 1);
+  } while (!last.compare_exchange_weak(prev, next));
+  char digits[24];
+  std::snprintf(digits, sizeof digits, "%017lld", static_cast<long long>(next));
+  return "tle_" + std::string(digits) + random_id("").substr(0, 8);
 }
 
 }  // namespace
@@ -270,7 +291,7 @@ void add_event(Tx& tx, const Actor& actor, const ObjectDef& object, std::string_
     return text_of(v);
   };
   tx.exec(kInsertEvent, {{"ws", actor.workspace_id},
-                         {"id", random_id("evt")},
+                         {"id", timeline_event_id()},
                          {"object", object.name},
                          {"record", std::string(record_id)},
                          {"kind", std::string(kind)},
@@ -374,7 +395,7 @@ Result<json> Records::timeline(const Actor& actor, const ObjectDef& object, std:
     if (!load(tx, object, actor.workspace_id, id, true)) return fail(Error::not_found(object.singular));
     Rows rows = tx.query(
         "SELECT id, kind, field, old_value, new_value, actor_id, actor_label, created_at FROM timeline_events "
-        "WHERE workspace_id = :ws AND record_object = :object AND record_id = :id ORDER BY created_at, id",
+        "WHERE workspace_id = :ws AND record_object = :object AND record_id = :id ORDER BY id",
         {{"ws", actor.workspace_id}, {"object", object.name}, {"id", std::string(id)}});
     json out = json::array();
     for (size_t i = 0; i < rows.size(); ++i) {

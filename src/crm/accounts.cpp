@@ -81,11 +81,6 @@ constexpr std::array kFreeMailDomains = {
     "126.com",     "zoho.com",       "fastmail.com", "hey.com",      "tutanota.com", "tuta.io",   "mail.com",
     "laposte.net", "orange.fr",      "free.fr",     "comcast.net",   "att.net",     "verizon.net"};
 
-std::string minutes_from_now(long minutes) {
-  auto t = std::chrono::system_clock::now() + std::chrono::minutes(minutes);
-  return store::format_timestamp(std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
-}
-
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -333,7 +328,7 @@ Result<Session> Accounts::new_session(Tx& tx, const std::string& user_id, const 
   s.token = random_token(32);
   s.user_id = user_id;
   s.workspace_id = ws;
-  s.expires_at = minutes_from_now(60L * 24 * kSessionDays);
+  s.expires_at = store::timestamp_from_now(std::chrono::days(kSessionDays));
   tx.exec(kInsertSession, {{"hash", sha256_hex(s.token)}, {"user", user_id}, {"ws", ws ? SqlValue(*ws) : SqlValue(nullptr)},
                            {"expires", s.expires_at}, {"at", store::now_timestamp()}});
   return s;
@@ -342,7 +337,7 @@ Result<Session> Accounts::new_session(Tx& tx, const std::string& user_id, const 
 Result<Session> Accounts::login(const std::string& email_in, const std::string& password, const std::string& remote,
                                 const std::optional<std::string>& subdomain) {
   std::string email = lower(email_in);
-  std::string since = minutes_from_now(-kLoginWindowMinutes);
+  std::string since = store::timestamp_from_now(-std::chrono::minutes(kLoginWindowMinutes));
   // Refuse before verifying: a locked-out attacker learns nothing and costs no argon2 time.
   auto limited = db_->read<bool>([&](Tx& tx) -> Result<bool> {
     auto by_email = tx.query(kCountFailuresByEmail, {{"email", email}, {"since", since}});
@@ -454,7 +449,7 @@ Result<json> Accounts::signup(const std::string& email_in, const std::string& pa
                           {"verified", std::int64_t{0}}, {"at", now}});
     std::string token = random_token(24);
     tx.exec("INSERT INTO email_verifications (token_hash, user_id, expires_at, created_at) VALUES (:h, :u, :e, :at)",
-            {{"h", sha256_hex(token)}, {"u", id}, {"e", minutes_from_now(60L * 24 * kDomainTokenDays)}, {"at", now}});
+            {{"h", sha256_hex(token)}, {"u", id}, {"e", store::timestamp_from_now(std::chrono::days(kDomainTokenDays))}, {"at", now}});
     queue_mail(tx, std::nullopt, "email_verification", email, "Confirm your email address for Settle",
                "Your verification code: " + token);
     return json{{"userId", id}, {"email", email}, {"emailVerified", false}};
@@ -636,7 +631,7 @@ Result<json> Accounts::add_domain(const Actor& actor, const json& body) {
                      {{"ws", actor.workspace_id}, {"d", domain}}))
       return fail(Error::conflict(domain + " is already on this workspace's list", "domain"));
     std::string id = random_id("dom"), token = random_token(24), now = store::now_timestamp();
-    std::string expires = minutes_from_now(60L * 24 * kDomainTokenDays);
+    std::string expires = store::timestamp_from_now(std::chrono::days(kDomainTokenDays));
     tx.exec("INSERT INTO approved_domains (workspace_id, id, domain, status, validation_email, token_hash, "
             "token_expires_at, created_by, created_at) VALUES (:ws, :id, :d, 'PENDING', :to, :h, :exp, :by, :at)",
             {{"ws", actor.workspace_id}, {"id", id}, {"d", domain}, {"to", to}, {"h", sha256_hex(token)},

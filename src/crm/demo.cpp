@@ -14,11 +14,6 @@ Result<json> make(Records& records, const Actor& actor, const char* object, cons
   return records.create(actor, *find_object(object), body);
 }
 
-std::string in_days(int days) {
-  auto t = std::chrono::system_clock::now() + std::chrono::hours(24 * days);
-  return store::format_timestamp(std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
-}
-
 }  // namespace
 
 Result<json> seed_demo(Accounts& accounts, Records& records) {
@@ -95,26 +90,26 @@ Result<json> seed_demo(Accounts& accounts, Records& records) {
   json service_line = {{"productId", (*service)["id"]}, {"quantity", 1}};
 
   // Draft
-  if (auto r = quote(lumen, json::array({laser_line, service_line}), 0, in_days(30)); !r) return fail(r.error());
+  if (auto r = quote(lumen, json::array({laser_line, service_line}), 0, store::timestamp_from_now(std::chrono::days(30))); !r) return fail(r.error());
   // Open
-  auto open = quote(northwind, json::array({handpiece_line}), 29600, in_days(14));
+  auto open = quote(northwind, json::array({handpiece_line}), 29600, store::timestamp_from_now(std::chrono::days(14)));
   if (!open) return fail(open.error());
   if (auto r = records.act(admin, quotes, (*open)["id"].get<std::string>(), "finalize", json::object()); !r)
     return fail(r.error());
   // Accepted (with its order)
-  auto accepted = quote(lumen, json::array({laser_line, handpiece_line}), 196000, in_days(30));
+  auto accepted = quote(lumen, json::array({laser_line, handpiece_line}), 196000, store::timestamp_from_now(std::chrono::days(30)));
   if (!accepted) return fail(accepted.error());
   for (const char* a : {"finalize", "accept"})
     if (auto r = records.act(admin, quotes, (*accepted)["id"].get<std::string>(), a, json::object()); !r)
       return fail(r.error());
   // Expired: finalized with a validity that has already run out, then swept by the expiry job.
-  auto expired = quote(lvn, json::array({service_line}), 0, in_days(-1));
+  auto expired = quote(lvn, json::array({service_line}), 0, store::timestamp_from_now(std::chrono::days(-1)));
   if (!expired) return fail(expired.error());
   if (auto r = records.act(admin, quotes, (*expired)["id"].get<std::string>(), "finalize", json::object()); !r)
     return fail(r.error());
   if (auto r = records.expire_due_quotes(admin); !r) return fail(r.error());
   // Canceled
-  auto canceled = quote(northwind, json::array({laser_line}), 0, in_days(30));
+  auto canceled = quote(northwind, json::array({laser_line}), 0, store::timestamp_from_now(std::chrono::days(30)));
   if (!canceled) return fail(canceled.error());
   if (auto r = records.act(admin, quotes, (*canceled)["id"].get<std::string>(), "cancel", json::object()); !r)
     return fail(r.error());

@@ -64,12 +64,6 @@ int current_year() {
 
 std::string today() { return store::now_timestamp().substr(0, 10); }
 
-std::string days_from_now(int days) {
-  auto now = std::chrono::system_clock::now() + std::chrono::hours(24 * days);
-  return store::format_timestamp(
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
-}
-
 std::string add_days(const std::string& date, int days) {
   auto d = store::normalize_date(date);
   std::chrono::year_month_day ymd{std::chrono::year(std::stoi(d->substr(0, 4))),
@@ -318,7 +312,7 @@ Result<json> Records::create(const Actor& actor, const ObjectDef& o, const json&
     if (o.kind == DocumentKind::Quote) {
       v["quote_number"] = next_number(tx, actor.workspace_id, billing::DocumentKind::Quote, settings.quote_prefix);
       v["status"] = std::string(billing::to_string(QuoteStatus::Draft));
-      if (!v.count("expires_at")) v["expires_at"] = days_from_now(kDefaultQuoteValidityDays);
+      if (!v.count("expires_at")) v["expires_at"] = store::timestamp_from_now(std::chrono::days(kDefaultQuoteValidityDays));
       v["expiration_reminder_sent"] = std::int64_t{0};
     } else if (o.kind == DocumentKind::Order) {
       v["order_number"] = next_number(tx, actor.workspace_id, billing::DocumentKind::Order, settings.order_prefix);

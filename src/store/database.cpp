@@ -319,4 +319,9 @@ std::string now_timestamp() {
   return format_timestamp(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
 }
 
+std::string timestamp_from_now(std::chrono::seconds offset) {
+  auto t = std::chrono::system_clock::now() + offset;
+  return format_timestamp(std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+}
+
 }  // namespace settle::store

@@ -5,6 +5,7 @@
 // are always bound, never spliced into the text.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -116,5 +117,7 @@ class Database {
 // Canonical timestamp text used in every table: "2026-11-23T09:20:00.000Z" (UTC, ms).
 std::string now_timestamp();
 std::string format_timestamp(std::int64_t unix_millis);
+// The canonical timestamp `offset` from now (negative for the past).
+std::string timestamp_from_now(std::chrono::seconds offset);
 
 }  // namespace settle::store

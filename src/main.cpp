@@ -11,6 +11,8 @@
 #include "crm/accounts.hpp"
 #include "crm/demo.hpp"
 #include "crm/records.hpp"
+#include "crm/stripe_settings.hpp"
+#include "crm/webhook_inbox.hpp"
 #include "http/api.hpp"
 #include "net/client.hpp"
 #include "net/server.hpp"
@@ -94,7 +96,19 @@ int main(int argc, char** argv) {
     auto db = open_db(db_url, workers + 2);
     auto records = std::make_shared<settle::crm::Records>(db);
     auto accounts = std::make_shared<settle::crm::Accounts>(db, password_cost());
-    settle::http::Api api(records, accounts, {web_root, false});
+    auto master_key = settle::crm::load_master_key(env_or("SETTLE_MASTER_KEY", ""),
+                                                   env_or("SETTLE_MASTER_KEY_FILE", "data/master.key"));
+    if (!master_key) {
+      std::cerr << "settle: " << (master_key.error().log.empty() ? master_key.error().message : master_key.error().log)
+                << "\n";
+      std::exit(2);
+    }
+    settle::crm::StripeSettingsOptions stripe_opts;
+    stripe_opts.api_base = env_or("SETTLE_STRIPE_API_BASE", "https://api.stripe.com");
+    stripe_opts.public_url = env_or("SETTLE_PUBLIC_URL", "");
+    auto stripe_settings = std::make_shared<settle::crm::StripeSettings>(db, *master_key, stripe_opts);
+    auto inbox = std::make_shared<settle::crm::WebhookInbox>(db, stripe_settings);
+    settle::http::Api api(records, accounts, {stripe_settings, inbox}, {web_root, false});
     settle::net::ServerOptions opts;
     opts.address = address;
     opts.port = port;

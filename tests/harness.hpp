@@ -58,9 +58,12 @@ struct Reply {
 
 class TestServer {
  public:
-  explicit TestServer(const std::string& backend) : backend_(backend) {
+  // stripe_api_base: where the workspace's Stripe calls go (an in-process sandbox).
+  explicit TestServer(const std::string& backend, const std::string& stripe_api_base = "http://127.0.0.1:9")
+      : backend_(backend) {
     crypto_init();
     net::global_init();
+    master_key = generate_master_key();
     std::string suffix = random_id("").substr(0, 12);
     if (backend == "sqlite") {
       path_ = std::filesystem::temp_directory_path() / ("settle-e2e-" + suffix + ".db");
@@ -78,7 +81,14 @@ class TestServer {
     if (!st) throw std::runtime_error(st.error().log);
     records = std::make_shared<crm::Records>(db);
     accounts = std::make_shared<crm::Accounts>(db, PasswordHashCost::MinimalForTests);
-    api = std::make_unique<http::Api>(records, accounts);
+    auto box = SecretBox::from_base64url_key(master_key);
+    if (!box) throw std::runtime_error("master key");
+    crm::StripeSettingsOptions stripe_options;
+    stripe_options.api_base = stripe_api_base;
+    stripe_options.public_url = "https://crm.example.com";
+    stripe_settings = std::make_shared<crm::StripeSettings>(db, *box, stripe_options);
+    inbox = std::make_shared<crm::WebhookInbox>(db, stripe_settings);
+    api = std::make_unique<http::Api>(records, accounts, http::StripeServices{stripe_settings, inbox});
     net::ServerOptions opts;
     opts.port = 0;
     opts.worker_threads = 8;
@@ -91,6 +101,8 @@ class TestServer {
     server->stop();
     server.reset();
     api.reset();
+    inbox.reset();
+    stripe_settings.reset();
     records.reset();
     accounts.reset();
     db.reset();
@@ -124,11 +136,14 @@ class TestServer {
   }
 
   const std::string& base() const { return base_; }
+  std::string master_key;  // the SecretBox key of this server's secrets at rest
   const std::string& url() const { return url_; }
 
   std::shared_ptr<store::Database> db;
   std::shared_ptr<crm::Records> records;
   std::shared_ptr<crm::Accounts> accounts;
+  std::shared_ptr<crm::StripeSettings> stripe_settings;
+  std::shared_ptr<crm::WebhookInbox> inbox;
   std::unique_ptr<http::Api> api;
   std::unique_ptr<net::Server> server;
 

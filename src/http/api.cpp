@@ -79,8 +79,12 @@ std::string content_type_for(const std::filesystem::path& p) {
 
 }  // namespace
 
-Api::Api(std::shared_ptr<crm::Records> records, std::shared_ptr<crm::Accounts> accounts, ApiOptions options)
-    : records_(std::move(records)), accounts_(std::move(accounts)), options_(std::move(options)) {
+Api::Api(std::shared_ptr<crm::Records> records, std::shared_ptr<crm::Accounts> accounts, StripeServices stripe,
+         ApiOptions options)
+    : records_(std::move(records)),
+      accounts_(std::move(accounts)),
+      stripe_(std::move(stripe)),
+      options_(std::move(options)) {
   add_routes();
   openapi_ = build_openapi(router_.routes());
 }
@@ -246,6 +250,35 @@ void Api::add_routes() {
                 auto st = accounts_->delete_domain(a, std::string(r.param("id")));
                 return st ? data(200, json{{"id", r.param("id")}, {"deleted", true}}) : error_response(st.error());
               }));
+
+  // --- Stripe settings (ADMIN) and the webhook inbox ------------------------------------------------
+  router_.add("GET", "/rest/settings/stripe",
+              authed([this, render](Request&, const Actor& a) { return render(200, stripe_.settings->get(a)); }));
+  router_.add("PUT", "/rest/settings/stripe", authed([this, render](Request& r, const Actor& a) {
+                auto body = parse_body(r);
+                return body ? render(200, stripe_.settings->put(a, *body)) : error_response(body.error());
+              }));
+  router_.add("POST", "/rest/stripe/webhook-endpoint", authed([this, render](Request& r, const Actor& a) {
+                auto body = parse_body(r);
+                return body ? render(201, stripe_.settings->register_webhook_endpoint(a, *body))
+                            : error_response(body.error());
+              }));
+  router_.add("GET", "/rest/stripe/events", authed([this, render](Request& r, const Actor& a) {
+                auto q = r.query_params();
+                std::optional<std::string_view> limit;
+                for (const auto& [k, v] : q)
+                  if (k == "limit") limit = v;
+                return render(200, stripe_.inbox->list(a, limit));
+              }));
+  // Stripe calls these: no caller credentials, the Stripe-Signature header authenticates.
+  // The answer is Stripe's usual {"received":true}, not wrapped in "data".
+  auto webhook = [this](Request& r, const std::optional<std::string>& subdomain) {
+    auto result = stripe_.inbox->receive(subdomain, r.body, r.header("stripe-signature"));
+    return result ? Response::json(200, dump(*result)) : error_response(result.error());
+  };
+  router_.add("POST", "/api/webhooks/stripe/{subdomain}",
+              [webhook](Request& r) { return webhook(r, std::string(r.param("subdomain"))); });
+  router_.add("POST", "/api/webhooks/stripe", [webhook](Request& r) { return webhook(r, std::nullopt); });
 
   // --- CRM records ------------------------------------------------------------------------------
   router_.add("GET", "/rest/{object}", authed(with_object([this](Request& r, const Actor& a, const crm::ObjectDef& o) {

@@ -1,6 +1,6 @@
 // Settle's HTTP API: the REST resources under /rest (Twenty CRM's conventions), sign-in
 // under /auth, and the OpenAPI document. Handlers are thin: they authenticate, parse, call
-// a domain function (crm::Records, crm::Accounts) and render its result or its error.
+// a domain function (crm::Records, crm::Accounts, crm::StripeSettings, crm::WebhookInbox) and render its result or its error.
 // The route table is the single source for the router and /rest/openapi.json.
 #pragma once
 
@@ -12,6 +12,8 @@
 
 #include "crm/accounts.hpp"
 #include "crm/records.hpp"
+#include "crm/stripe_settings.hpp"
+#include "crm/webhook_inbox.hpp"
 #include "net/router.hpp"
 
 namespace settle::http {
@@ -21,9 +23,16 @@ struct ApiOptions {
   bool secure_cookies = false;   // add "Secure" to the session cookie (behind HTTPS)
 };
 
+// The Stripe settings and the webhook inbox of every workspace (both required).
+struct StripeServices {
+  std::shared_ptr<crm::StripeSettings> settings;
+  std::shared_ptr<crm::WebhookInbox> inbox;
+};
+
 class Api {
  public:
-  Api(std::shared_ptr<crm::Records> records, std::shared_ptr<crm::Accounts> accounts, ApiOptions options = {});
+  Api(std::shared_ptr<crm::Records> records, std::shared_ptr<crm::Accounts> accounts, StripeServices stripe,
+      ApiOptions options = {});
 
   net::Response handle(net::Request& request);
   // The routes served, as "METHOD pattern" (for the OpenAPI completeness test).
@@ -35,6 +44,7 @@ class Api {
 
   std::shared_ptr<crm::Records> records_;
   std::shared_ptr<crm::Accounts> accounts_;
+  StripeServices stripe_;
   ApiOptions options_;
   net::Router router_;
   nlohmann::json openapi_;

@@ -94,7 +94,10 @@ json operation(const std::string& method, const std::string& path, const crm::Ob
     json schema = record_body ? json{{"$ref", ref}} : json{{"type", "object"}};
     op["requestBody"] = {{"content", {{"application/json", {{"schema", schema}}}}}};
   }
-  if (path.rfind("/auth/", 0) == 0 || path == "/healthz" || path == "/rest/openapi.json") op["security"] = json::array();
+  // Stripe's webhooks authenticate with the Stripe-Signature header, not an API key.
+  if (path.rfind("/auth/", 0) == 0 || path.rfind("/api/webhooks/", 0) == 0 || path == "/healthz" ||
+      path == "/rest/openapi.json")
+    op["security"] = json::array();
   return op;
 }
 

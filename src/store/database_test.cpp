@@ -61,9 +61,9 @@ class DatabaseTest : public ::testing::TestWithParam<std::string> {
 TEST_P(DatabaseTest, MigrationsApplyOnceAndAreIdempotent) {
   EXPECT_EQ(*db_->schema_version(), 0);
   ASSERT_TRUE(db_->migrate());
-  EXPECT_EQ(*db_->schema_version(), 1);
+  EXPECT_EQ(*db_->schema_version(), 2);
   ASSERT_TRUE(db_->migrate());
-  EXPECT_EQ(*db_->schema_version(), 1);
+  EXPECT_EQ(*db_->schema_version(), 2);
 }
 
 TEST_P(DatabaseTest, ConstraintViolationsBecomeClientErrors) {

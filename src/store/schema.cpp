@@ -170,6 +170,27 @@ const std::vector<Migration>& migrations() {
            "PRIMARY KEY (workspace_id, id))",
            "CREATE INDEX timeline_record ON timeline_events (workspace_id, record_object, record_id, created_at)",
        }},
+      {2,
+       "stripe_settings_and_inbox",
+       {
+           // One row per workspace connected to Stripe. The secret key and the webhook
+           // signing secrets (a JSON array, sealed whole) are SecretBox-sealed under the
+           // master key, bound to the workspace and the column; the last 4 characters of
+           // the secret key are kept apart for display.
+           "CREATE TABLE stripe_settings (workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id), "
+           "mode TEXT NOT NULL, secret_key_sealed TEXT, secret_key_masked TEXT, publishable_key TEXT, "
+           "webhook_secrets_sealed TEXT, webhook_secret_count INTEGER NOT NULL DEFAULT 0, "
+           "webhook_endpoint_id TEXT, webhook_endpoint_url TEXT, updated_at TEXT NOT NULL, updated_by TEXT)",
+
+           // Verified Stripe webhook events, stored raw before Stripe is answered 200.
+           "CREATE TABLE stripe_events (workspace_id TEXT NOT NULL REFERENCES workspaces(id), "
+           "event_id TEXT NOT NULL, type TEXT NOT NULL, created BIGINT NOT NULL, livemode INTEGER NOT NULL, "
+           "payload TEXT NOT NULL, received_at TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending', "
+           "attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, processed_at TEXT, "
+           "PRIMARY KEY (workspace_id, event_id))",
+           "CREATE INDEX stripe_events_received ON stripe_events (workspace_id, received_at)",
+           "CREATE INDEX stripe_events_status ON stripe_events (status, received_at)",
+       }},
   };
   return kMigrations;
 }

@@ -1,0 +1,73 @@
+// Stripe settings of a workspace (ADMIN only): the secret and publishable API keys, the
+// webhook signing secrets (several during a rotation) and the mode (test or live), and
+// the registration of Settle's webhook endpoint with Stripe.
+//
+// Secrets are stored sealed with a SecretBox under the server's master key, each bound to
+// its workspace and column by associated data, and are shown only masked (last 4
+// characters). No key or secret ever goes into a log line or an error message.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/crypto.hpp"
+#include "common/error.hpp"
+#include "crm/records.hpp"
+#include "store/database.hpp"
+
+namespace settle::crm {
+
+// At most this many webhook signing secrets are active at once (old and new during a
+// rotation, one per registered endpoint).
+inline constexpr size_t kMaxWebhookSecrets = 5;
+
+struct StripeSettingsOptions {
+  // Stripe's API base (SETTLE_STRIPE_API_BASE; the sandbox in development and tests).
+  std::string api_base = "https://api.stripe.com";
+  // Settle's public URL (SETTLE_PUBLIC_URL), for the default webhook endpoint URL.
+  std::string public_url;
+};
+
+// The webhook events Settle subscribes its endpoint to.
+const std::vector<std::string>& stripe_webhook_events();
+
+class StripeSettings {
+ public:
+  StripeSettings(std::shared_ptr<store::Database> db, SecretBox box, StripeSettingsOptions options = {});
+
+  // GET /rest/settings/stripe: {mode, secretKey (masked), publishableKey, webhookSecrets
+  // (masked), webhookEndpoint {id, url}, configured, updatedAt}.
+  Result<nlohmann::json> get(const Actor& actor);
+  // PUT /rest/settings/stripe: a partial update (omitted fields stay); answers as get().
+  Result<nlohmann::json> put(const Actor& actor, const nlohmann::json& body);
+  // POST /rest/stripe/webhook-endpoint: registers the endpoint with Stripe, keeps its
+  // signing secret (never answered) and answers {id, url, enabledEvents, livemode}.
+  Result<nlohmann::json> register_webhook_endpoint(const Actor& actor, const nlohmann::json& body);
+
+  // The active webhook signing secrets of a workspace (empty when none are configured).
+  Result<std::vector<std::string>> webhook_secrets(const std::string& workspace_id);
+  // The one workspace that has webhook secrets, if exactly one does.
+  Result<std::optional<std::string>> only_workspace_with_webhook_secrets();
+
+ private:
+  std::shared_ptr<store::Database> db_;
+  SecretBox box_;
+  StripeSettingsOptions options_;
+};
+
+// The master key for secrets at rest: `env_value` (SETTLE_MASTER_KEY, base64url as
+// generate_master_key() makes it) when not empty, else the key file at `key_file`,
+// created with mode 0600 (and its directory) holding a fresh key when it does not exist.
+Result<SecretBox> load_master_key(const std::string& env_value, const std::filesystem::path& key_file);
+
+// Pure checks, exposed for tests.
+bool is_valid_publishable_key(std::string_view key);     // pk_test_ / pk_live_ + 10..247 of [A-Za-z0-9]
+bool is_valid_webhook_secret(std::string_view secret);   // whsec_ + 10..249 of [A-Za-z0-9_-]
+std::string mask_webhook_secret(std::string_view secret);  // "whsec_…1234"
+
+}  // namespace settle::crm

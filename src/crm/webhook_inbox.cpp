@@ -1,0 +1,122 @@
+#include "crm/webhook_inbox.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+
+namespace settle::crm {
+
+using nlohmann::json;
+using store::Rows;
+using store::RowView;
+using store::Tx;
+
+namespace {
+
+constexpr const char* kSelectWorkspaceId = "SELECT id FROM workspaces WHERE subdomain = :sub";
+constexpr const char* kInsertEvent =
+    "INSERT INTO stripe_events (workspace_id, event_id, type, created, livemode, payload, received_at, status, "
+    "attempts) VALUES (:ws, :id, :type, :created, :livemode, :payload, :at, 'pending', 0) "
+    "ON CONFLICT (workspace_id, event_id) DO NOTHING";
+constexpr const char* kSelectRecentEvents =
+    "SELECT event_id, type, status, received_at, attempts, last_error, livemode, created FROM stripe_events "
+    "WHERE workspace_id = :ws ORDER BY received_at DESC, event_id DESC LIMIT :limit";
+
+Error signature_error(stripe::SignatureFailure f) {
+  Error e = Error::bad_request(std::string(stripe::describe(f)), "Stripe-Signature");
+  e.details = {{"reason", stripe::to_string(f)}};
+  return e;
+}
+
+}  // namespace
+
+WebhookInbox::WebhookInbox(std::shared_ptr<store::Database> db, std::shared_ptr<StripeSettings> settings,
+                           stripe::SignatureCheckOptions signature_options)
+    : db_(std::move(db)), settings_(std::move(settings)), signature_options_(signature_options) {}
+
+Result<json> WebhookInbox::receive(const std::optional<std::string>& subdomain, std::string_view payload,
+                                   std::string_view signature_header) {
+  // Which workspace: an unknown one has no secret, and is answered like one without, so
+  // that the endpoint does not tell which subdomains exist.
+  std::optional<std::string> workspace_id;
+  if (subdomain) {
+    auto ws = db_->read<std::optional<std::string>>([&](Tx& tx) -> Result<std::optional<std::string>> {
+      auto row = tx.query_one(kSelectWorkspaceId, {{"sub", *subdomain}});
+      return row ? std::optional<std::string>(RowView(*row, 0).text("id")) : std::nullopt;
+    });
+    if (!ws) return fail(ws.error());
+    workspace_id = *ws;
+  } else {
+    auto only = settings_->only_workspace_with_webhook_secrets();
+    if (!only) return fail(only.error());
+    if (!*only)
+      return fail(Error::bad_request("no single workspace receives Stripe webhooks here: use "
+                                     "/api/webhooks/stripe/{subdomain}",
+                                     "Stripe-Signature"));
+    workspace_id = *only;
+  }
+  std::vector<std::string> secrets;
+  if (workspace_id) {
+    auto s = settings_->webhook_secrets(*workspace_id);
+    if (!s) return fail(s.error());
+    secrets = std::move(*s);
+  }
+  auto verified = stripe::check_signature(payload, signature_header, secrets, signature_options_);
+  if (!verified) {
+    spdlog::warn("stripe webhook refused for {}: {}", subdomain ? *subdomain : std::string("(default workspace)"),
+                 stripe::to_string(verified.error()));
+    return fail(signature_error(verified.error()));
+  }
+
+  json event = json::parse(payload, nullptr, false);
+  if (!event.is_object() || !event["id"].is_string() || event["id"].get_ref<const std::string&>().empty() ||
+      event["id"].get_ref<const std::string&>().size() > 255 || !event["type"].is_string() ||
+      event.value("object", "") != "event")
+    return fail(Error::bad_request("the body is not a Stripe event"));
+  std::string id = event["id"], type = event["type"];
+  std::int64_t created = event["created"].is_number_integer() ? event["created"].get<std::int64_t>() : 0;
+  bool livemode = event["livemode"].is_boolean() && event["livemode"].get<bool>();
+
+  auto inserted = db_->write<long long>([&](Tx& tx) -> Result<long long> {
+    return tx.exec(kInsertEvent, {{"ws", *workspace_id},
+                                  {"id", id},
+                                  {"type", type},
+                                  {"created", created},
+                                  {"livemode", std::int64_t{livemode ? 1 : 0}},
+                                  {"payload", std::string(payload)},
+                                  {"at", store::now_timestamp()}});
+  });
+  if (!inserted) return fail(inserted.error());
+  bool duplicate = *inserted == 0;
+  spdlog::info("stripe webhook {} {} for workspace {}{}", id, type, *workspace_id, duplicate ? " (duplicate)" : "");
+  return json{{"received", true}, {"duplicate", duplicate}};
+}
+
+Result<json> WebhookInbox::list(const Actor& actor, std::optional<std::string_view> limit_text) {
+  if (actor.role != Role::Admin) return fail(Error::forbidden("only an ADMIN of this workspace can do this"));
+  int limit = kDefaultInboxListLimit;
+  if (limit_text) {
+    auto [p, ec] = std::from_chars(limit_text->data(), limit_text->data() + limit_text->size(), limit);
+    if (ec != std::errc() || p != limit_text->data() + limit_text->size() || limit < 1 || limit > kMaxInboxListLimit)
+      return fail(Error::bad_request("limit must be an integer from 1 to " + std::to_string(kMaxInboxListLimit),
+                                     "limit"));
+  }
+  return db_->read<json>([&](Tx& tx) -> Result<json> {
+    Rows rows = tx.query(kSelectRecentEvents, {{"ws", actor.workspace_id}, {"limit", std::int64_t{limit}}});
+    json out = json::array();
+    for (size_t i = 0; i < rows.size(); ++i) {
+      RowView r(rows, i);
+      out.push_back({{"id", r.text("event_id")},
+                     {"type", r.text("type")},
+                     {"status", r.text("status")},
+                     {"receivedAt", r.text("received_at")},
+                     {"attempts", r.integer("attempts")},
+                     {"lastError", r.opt_text("last_error") ? json(*r.opt_text("last_error")) : json(nullptr)},
+                     {"livemode", r.integer("livemode") != 0},
+                     {"created", r.integer("created")}});
+    }
+    return out;
+  });
+}
+
+}  // namespace settle::crm

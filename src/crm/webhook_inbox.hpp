@@ -1,0 +1,49 @@
+// The Stripe webhook inbox: every event Stripe sends to /api/webhooks/stripe[/{subdomain}]
+// is verified against the workspace's active signing secrets and stored raw in
+// stripe_events, durably, before Stripe is answered 200; nothing is stored for a request
+// that does not verify. A redelivered event (same id) is recognised and stored once.
+//
+// Events are not processed yet: they stay `pending` until the CRM<->Stripe sync, a later
+// step, consumes them (status processed | failed | ignored, attempts, last_error).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+#include "crm/records.hpp"
+#include "crm/stripe_settings.hpp"
+#include "store/database.hpp"
+#include "stripe/webhook_signature.hpp"
+
+namespace settle::crm {
+
+inline constexpr int kDefaultInboxListLimit = 50;
+inline constexpr int kMaxInboxListLimit = 200;
+
+class WebhookInbox {
+ public:
+  WebhookInbox(std::shared_ptr<store::Database> db, std::shared_ptr<StripeSettings> settings,
+               stripe::SignatureCheckOptions signature_options = {});
+
+  // Verifies and stores one delivery. `subdomain` names the workspace; without it the one
+  // workspace that has webhook secrets is meant. Answers {"received":true,"duplicate":b};
+  // a bad signature (or an unknown workspace, which has no secret) is a 400 BadRequest
+  // naming Stripe-Signature, a verified body that is not a Stripe event a 400 too.
+  Result<nlohmann::json> receive(const std::optional<std::string>& subdomain, std::string_view payload,
+                                 std::string_view signature_header);
+
+  // GET /rest/stripe/events (ADMIN): newest first, at most `limit` entries.
+  Result<nlohmann::json> list(const Actor& actor, std::optional<std::string_view> limit);
+
+ private:
+  std::shared_ptr<store::Database> db_;
+  std::shared_ptr<StripeSettings> settings_;
+  stripe::SignatureCheckOptions signature_options_;
+};
+
+}  // namespace settle::crm

@@ -114,6 +114,9 @@ class Database {
   std::unique_ptr<soci::connection_pool> pool_;
 };
 
+// The version the migrations in this binary bring a database to.
+int latest_schema_version();
+
 // Canonical timestamp text used in every table: "2026-11-23T09:20:00.000Z" (UTC, ms).
 std::string now_timestamp();
 std::string format_timestamp(std::int64_t unix_millis);

@@ -61,7 +61,6 @@ class DatabaseTest : public ::testing::TestWithParam<std::string> {
 TEST_P(DatabaseTest, MigrationsApplyOnceAndAreIdempotent) {
   EXPECT_EQ(*db_->schema_version(), 0);
   ASSERT_TRUE(db_->migrate());
-  EXPECT_GE(latest_schema_version(), 3);
   EXPECT_EQ(*db_->schema_version(), latest_schema_version());
   ASSERT_TRUE(db_->migrate());
   EXPECT_EQ(*db_->schema_version(), latest_schema_version());

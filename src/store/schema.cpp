@@ -191,16 +191,6 @@ const std::vector<Migration>& migrations() {
            "CREATE INDEX stripe_events_received ON stripe_events (workspace_id, received_at)",
            "CREATE INDEX stripe_events_status ON stripe_events (status, received_at)",
        }},
-      {3,
-       "document_status_amount_indexes",
-       {
-           // Lists by status ordered or bounded by amount (receivables, open quotes by value)
-           // walk these instead of sorting every document of that status; bench/api showed
-           // the sort dominating at 100k invoices.
-           "CREATE INDEX invoices_status_total ON invoices (workspace_id, status, total)",
-           "CREATE INDEX quotes_status_total ON quotes (workspace_id, status, total)",
-           "CREATE INDEX orders_status_total ON orders (workspace_id, status, total_amount)",
-       }},
   };
   return kMigrations;
 }

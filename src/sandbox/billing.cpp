@@ -419,25 +419,6 @@ void record_payment(Ctx& ctx, json& invoice, json& payment, std::int64_t amount)
 
 // ---- Quotes --------------------------------------------------------------------------------------
 
-json quote_item(Ctx& ctx, const json& price, std::int64_t quantity) {
-  std::int64_t amount = price_amount(price, quantity);
-  const json* product = ctx.account.find(price["product"], "product");
-  return {{"id", new_id("li")},
-          {"object", "item"},
-          {"adjustable_quantity", nullptr},
-          {"amount_discount", 0},
-          {"amount_subtotal", amount},
-          {"amount_tax", 0},
-          {"amount_total", amount},
-          {"currency", price["currency"]},
-          {"description", product ? (*product)["name"] : json(nullptr)},
-          {"discounts", json::array()},
-          {"metadata", json::object()},
-          {"price", price},
-          {"quantity", quantity},
-          {"taxes", json::array()}};
-}
-
 // `line_items[i][price]` / `line_items[i][price_data]` and `[quantity]` -> item objects.
 json quote_items_from(Ctx& ctx, const json& lines) {
   json items = json::array();
@@ -460,7 +441,7 @@ json quote_items_from(Ctx& ctx, const json& lines) {
       throw invalid_param(path + "[price]", "The Stripe sandbox supports quotes with one-time prices only.");
     if (!items.empty() && items[0]["currency"] != (*price)["currency"])
       throw invalid_param(path + "[price]", "All prices on a quote must have the same currency.");
-    items.push_back(quote_item(ctx, *price, quantity));
+    items.push_back(item_for_price(ctx, *price, quantity));
   }
   return items;
 }
@@ -495,6 +476,25 @@ void apply_quote_params(Ctx& ctx, json& quote, const json& p) {
 }
 
 }  // namespace
+
+json item_for_price(Ctx& ctx, const json& price, std::int64_t quantity) {
+  std::int64_t amount = price_amount(price, quantity);
+  const json* product = ctx.account.find(price["product"], "product");
+  return {{"id", new_id("li")},
+          {"object", "item"},
+          {"adjustable_quantity", nullptr},
+          {"amount_discount", 0},
+          {"amount_subtotal", amount},
+          {"amount_tax", 0},
+          {"amount_total", amount},
+          {"currency", price["currency"]},
+          {"description", product ? (*product)["name"] : json(nullptr)},
+          {"discounts", json::array()},
+          {"metadata", json::object()},
+          {"price", price},
+          {"quantity", quantity},
+          {"taxes", json::array()}};
+}
 
 std::string format_amount(std::int64_t amount, const std::string& currency) {
   static const std::vector<std::string> zero_decimal = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga",

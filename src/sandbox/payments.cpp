@@ -251,22 +251,7 @@ json link_items_from(Ctx& ctx, const json& lines, std::string& currency) {
     if (currency.empty()) currency = price["currency"];
     else if (currency != price["currency"])
       throw invalid_param(path + "[price]", "All prices on a payment link must have the same currency.");
-    std::int64_t amount = price_amount(price, quantity);
-    const json* product = ctx.account.find(price["product"], "product");
-    items.push_back({{"id", new_id("li")},
-                     {"object", "item"},
-                     {"adjustable_quantity", nullptr},
-                     {"amount_discount", 0},
-                     {"amount_subtotal", amount},
-                     {"amount_tax", 0},
-                     {"amount_total", amount},
-                     {"currency", price["currency"]},
-                     {"description", product ? (*product)["name"] : json(nullptr)},
-                     {"discounts", json::array()},
-                     {"metadata", json::object()},
-                     {"price", price},
-                     {"quantity", quantity},
-                     {"taxes", json::array()}});
+    items.push_back(item_for_price(ctx, price, quantity));
   }
   return items;
 }

@@ -87,6 +87,8 @@ json list_of(Ctx& ctx, const Call& call, const std::string& type, const std::fun
 json list_over(Ctx& ctx, const Call& call, const std::vector<std::string>& ids, const std::string& url,
                const std::function<json(const std::string&)>& render);
 json deleted_object(const std::string& id, const std::string& object);
+// A quote's or payment link's line `item` object for `quantity` of `price`.
+json item_for_price(Ctx& ctx, const json& price, std::int64_t quantity);
 json empty_address();
 json address_from(const json* params);
 

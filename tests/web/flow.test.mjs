@@ -1,0 +1,286 @@
+// The web UI in a real browser (Debian's chromium via playwright-core) against a real
+// Settle and a real Stripe sandbox: sign in, the quote-to-cash flow end to end, a declined
+// card, a Stripe failure and its retry, the order board, Settings for an ADMIN and not for
+// a MEMBER. Screenshots of each key screen go to <build>/test-artifacts/web/.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, shot, startStack } from './harness.mjs';
+
+const ADMIN = { email: 'admin@phos-ind.com', password: 'phos-demo-2026' };
+const MEMBER = { email: 'sales@phos-ind.com', password: 'phos-demo-2026' };
+
+let stack;
+let browser;
+let context;
+let page;
+
+async function signIn(p, who) {
+  await p.goto(stack.url + '/');
+  await p.getByLabel('Email').fill(who.email);
+  await p.getByLabel('Password').fill(who.password);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.getByRole('navigation', { name: 'Navigation' }).waitFor();
+}
+
+const statusBadge = (p) => p.locator('.record-title .badge');
+
+async function expectStatus(p, status, timeout = 15000) {
+  await p.locator('.record-title .badge', { hasText: new RegExp(`^${status}$`) }).waitFor({ timeout });
+}
+
+describe('Settle web UI', { timeout: 170000 }, () => {
+  before(async () => {
+    stack = await startStack();
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: stack.url });
+    page = await context.newPage();
+    page.setDefaultTimeout(15000);
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('signs in and shows the workspace, the role and the dashboard within a second', async () => {
+    await page.goto(stack.url + '/');
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await shot(page, '01-sign-in');
+    await page.getByLabel('Email').fill(ADMIN.email);
+    await page.getByLabel('Password').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('kpi-open-quotes').waitFor();
+    assert.equal(await page.getByTestId('role').textContent(), 'ADMIN');
+    assert.match(await page.locator('.ws-name').textContent(), /Phos Industries/);
+    // The first screen of a signed-in user, from navigation to the figures drawn.
+    const t0 = Date.now();
+    await page.goto(stack.url + '/');
+    await page.getByTestId('kpi-open-quotes').waitFor();
+    await page.locator('.chart svg rect').first().waitFor();
+    const ms = Date.now() - t0;
+    console.log(`# first screen rendered in ${ms} ms`);
+    assert.ok(ms < 1000, `the dashboard took ${ms} ms`);
+    assert.match(await page.getByTestId('kpi-open-quotes').textContent(), /\$/);
+    await page.getByText('Receivables by age').waitFor();
+    await shot(page, '02-dashboard');
+  });
+
+  it('lists records with sorting, search, status filters and the filter grammar', async () => {
+    await page.getByRole('link', { name: 'Quotes', exact: true }).click();
+    await page.getByRole('heading', { name: 'Quotes' }).waitFor();
+    await page.locator('tbody tr').first().waitFor();
+    assert.equal(await page.locator('tbody tr').count(), 5);
+    await page.getByRole('group', { name: 'Status' }).getByRole('button', { name: 'Open' }).click();
+    await page.locator('code', { hasText: 'filter=status[eq]:Open' }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1);
+    await page.getByRole('group', { name: 'Status' }).getByRole('button', { name: 'All' }).click();
+    await page.getByRole('button', { name: 'Total' }).click();
+    await page.locator('th[aria-sort="ascending"]', { hasText: 'Total' }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 5);
+    const totals = await page.locator('tbody tr td:nth-child(4)').allTextContents();
+    const values = totals.map((t) => Number(t.replace(/[^0-9.]/g, '')));
+    assert.deepEqual(values, [...values].sort((a, b) => a - b), `sorted: ${totals}`);
+    await shot(page, '03-quotes-table');
+
+    await page.getByRole('link', { name: 'Companies', exact: true }).click();
+    await page.getByLabel('Search companies').fill('lumen');
+    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1);
+    await page.locator('tbody tr', { hasText: 'Lumen Aesthetics Clinic' }).waitFor();
+  });
+
+  let quoteUrl;
+  it('creates a company and a quote with two line items and tax, with live totals', async () => {
+    const name = `Acme Robotics ${Date.now() % 100000}`;
+    await page.getByRole('link', { name: 'New company' }).click();
+    await page.getByLabel('Name').fill(name);
+    await page.getByLabel('Domain').fill('acme-robotics.test');
+    await page.getByRole('button', { name: 'Create company' }).click();
+    await page.getByRole('heading', { name }).waitFor();
+
+    await page.getByRole('link', { name: 'Quotes', exact: true }).click();
+    await page.getByRole('link', { name: 'New quote' }).click();
+    const company = page.getByRole('combobox', { name: 'Company' });
+    await company.fill(name.slice(0, 12));
+    await page.getByRole('option', { name }).click();
+    await page.getByLabel('Line 1 description').fill('Robot arm, 6 axis');
+    await page.getByLabel('Line 1 quantity').fill('2');
+    await page.getByLabel('Line 1 unit price').fill('1,250.00');
+    await page.getByRole('button', { name: '+ Add line' }).click();
+    await page.getByLabel('Line 2 description').fill('Installation');
+    await page.getByLabel('Line 2 quantity').fill('1');
+    await page.getByLabel('Line 2 unit price').fill('480');
+    await page.getByLabel('Tax').fill('238.40');
+    assert.equal(await page.getByTestId('subtotal').textContent(), '$2,980.00');
+    assert.equal(await page.getByTestId('total').textContent(), '$3,218.40');
+    await shot(page, '04-quote-editor');
+    await page.getByRole('button', { name: 'Create quote' }).click();
+    await expectStatus(page, 'Draft');
+    assert.equal(await page.getByTestId('total').textContent(), '$3,218.40');
+    quoteUrl = page.url();
+  });
+
+  it('shows a Stripe failure with its reason and a retry, then finalizes the quote', async () => {
+    // The next four calls to Stripe's quotes API fail (the client retries three times).
+    await fetch(`${stack.sandboxUrl}/_sandbox/faults`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ api: { fail: { status: 500, count: 4, path: '/v1/quotes' } } }),
+    });
+    await page.getByRole('button', { name: 'Finalize quote' }).click();
+    const alert = page.locator('.action-error');
+    await alert.waitFor({ timeout: 30000 });
+    assert.match(await alert.textContent(), /Stripe/);
+    await expectStatus(page, 'Draft');
+    await shot(page, '05-stripe-failure');
+    await fetch(`${stack.sandboxUrl}/_sandbox/faults`, { method: 'DELETE' });
+    await alert.getByRole('button', { name: 'Retry' }).click();
+    await expectStatus(page, 'Open', 30000);
+    await page.getByRole('link', { name: 'Open quote page ↗' }).waitFor();
+    await shot(page, '06-quote-open');
+  });
+
+  let orderUrl;
+  it('the customer accepts on the quote page and the order appears without a reload', async () => {
+    const href = await page.getByRole('link', { name: 'Open quote page ↗' }).getAttribute('href');
+    const customer = await context.newPage();
+    await customer.goto(href);
+    await customer.locator('#accept-quote').click();
+    await customer.waitForLoadState();
+    await shot(customer, '07-sandbox-quote-accepted');
+    await customer.close();
+    // The quote page polls while Stripe is expected to change it.
+    await expectStatus(page, 'Accepted', 20000);
+    assert.equal(page.url(), quoteUrl);
+    await page.locator('.alert-ok').getByRole('link').click();
+    await expectStatus(page, 'Pending Fulfillment');
+    orderUrl = page.url();
+    await shot(page, '08-order');
+  });
+
+  let invoiceUrl;
+  it('fulfills the order and converts it to an invoice, then finalizes and sends it', async () => {
+    await page.getByRole('button', { name: 'Fulfill order' }).click();
+    await expectStatus(page, 'Fulfilled');
+    await page.getByRole('button', { name: 'Convert to invoice' }).click();
+    await page.waitForURL(/\/invoices\//);
+    await expectStatus(page, 'Draft');
+    assert.equal(await page.getByTestId('total').textContent(), '$3,218.40');
+    await shot(page, '09-invoice-draft');
+    await page.getByRole('button', { name: 'Finalize & send invoice' }).click();
+    await expectStatus(page, 'Open', 30000);
+    invoiceUrl = page.url();
+    await page.getByRole('button', { name: 'Get payment link' }).click();
+    await page.getByLabel('Payment link').waitFor();
+    assert.match(await page.getByLabel('Payment link').inputValue(), /\/pay\//);
+    await shot(page, '10-invoice-open-payment-link');
+  });
+
+  it('pays through the payment link with 4242… and the invoice shows Paid with its payment', async () => {
+    const link = await page.getByLabel('Payment link').inputValue();
+    const customer = await context.newPage();
+    await customer.goto(link);
+    await customer.locator('#card-number').fill('4242 4242 4242 4242');
+    await customer.locator('#pay-button').click();
+    await customer.locator('#result', { hasText: 'Payment succeeded' }).waitFor();
+    await shot(customer, '11-sandbox-payment');
+    await customer.close();
+    await expectStatus(page, 'Paid', 20000);
+    assert.equal(page.url(), invoiceUrl);
+    await page.getByRole('table', { name: 'Payments' }).locator('tbody tr').first().waitFor();
+    assert.match(await page.getByRole('table', { name: 'Payments' }).textContent(), /\$3,218\.40/);
+    assert.equal(await page.getByTestId('amount-due').textContent(), '$0.00');
+    await shot(page, '12-invoice-paid');
+    // The order followed the invoice.
+    await page.getByRole('link', { name: /^ORD-/ }).first().click();
+    await expectStatus(page, 'Invoiced');
+    assert.equal(page.url(), orderUrl);
+  });
+
+  it('a declined card shows Payment Failed', async () => {
+    const company = await stack.api('POST', '/rest/companies', { name: 'Declined Dental' });
+    const inv = await stack.api('POST', '/rest/invoices', {
+      companyId: company.id,
+      lineItems: [{ description: 'Consumables', quantity: 3, unitAmount: 12000 }],
+    });
+    await page.goto(`${stack.url}/invoices/${inv.id}`);
+    await page.getByRole('button', { name: 'Finalize & send invoice' }).click();
+    await expectStatus(page, 'Open', 30000);
+    await page.getByRole('button', { name: 'Get payment link' }).click();
+    const link = await page.getByLabel('Payment link').inputValue();
+    const customer = await context.newPage();
+    await customer.goto(link);
+    await customer.locator('#card-number').fill('4000 0000 0000 0002');
+    await customer.locator('#pay-button').click();
+    await customer.locator('#result', { hasText: /declined/i }).waitFor();
+    await customer.close();
+    await expectStatus(page, 'Payment Failed', 20000);
+    await shot(page, '13-invoice-payment-failed');
+  });
+
+  it('moves orders on the board and explains a refused move', async () => {
+    await page.getByRole('link', { name: 'Orders', exact: true }).click();
+    await page.getByRole('link', { name: 'Board' }).click();
+    const pending = page.getByRole('region', { name: 'Pending Fulfillment' });
+    const card = pending.locator('.board-card').first();
+    await card.waitFor();
+    const title = (await card.locator('.card-title').textContent()).trim();
+    await card.dragTo(page.getByRole('region', { name: 'Invoiced' }));
+    const alert = page.locator('.alert-error');
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /cannot go to Invoiced/);
+    await shot(page, '14-orders-board-refused');
+    await card.dragTo(page.getByRole('region', { name: 'In Progress' }));
+    await page.getByRole('region', { name: 'In Progress' }).locator('.card-title', { hasText: title }).waitFor();
+    // The keyboard way: the card's "Move to" menu.
+    const moved = page.getByRole('region', { name: 'In Progress' }).locator('.board-card', { hasText: title });
+    await moved.getByLabel(`Move ${title} to`).selectOption('Pending Fulfillment');
+    await page.locator('.alert-error', { hasText: 'cannot go to Pending Fulfillment' }).waitFor();
+    await shot(page, '15-orders-board');
+  });
+
+  it('Settings: Stripe keys masked, test mode banner, webhook events with their outcome, members', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('status').filter({ hasText: 'Test mode' }).first().waitFor();
+    const masked = await page.locator('code', { hasText: /^sk_test_…/ }).textContent();
+    assert.match(masked, /^sk_test_…\w{4}$/);
+    await shot(page, '16-settings-stripe');
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    const events = page.getByRole('table', { name: 'Stripe events' });
+    await events.locator('tbody tr').first().waitFor();
+    assert.match(await events.textContent(), /quote\.accepted|invoice\.paid/);
+    await shot(page, '17-settings-webhooks');
+    await page.getByRole('link', { name: 'Members' }).click();
+    await page.getByRole('table', { name: 'Members' }).getByText(MEMBER.email).waitFor();
+    await page.getByRole('link', { name: 'Approved domains' }).click();
+    await page.getByRole('table', { name: 'Approved domains' }).getByText('VALIDATED').waitFor();
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByRole('table', { name: 'API keys' }).locator('tbody tr').first().waitFor();
+  });
+
+  it('switches workspace when the user belongs to several', async () => {
+    await stack.cli('workspace', 'create', '--name', 'Phos Labs', '--subdomain', 'phos-labs', '--admin-email', ADMIN.email);
+    await page.goto(stack.url + '/');
+    await page.locator('.ws-button').click();
+    await page.getByRole('menuitem', { name: /Phos Labs/ }).click();
+    await page.locator('.ws-name', { hasText: 'Phos Labs' }).waitFor();
+    await page.getByRole('link', { name: 'Quotes', exact: true }).click();
+    await page.getByText('No quotes match.').waitFor();
+    await page.locator('.ws-button').click();
+    await page.getByRole('menuitem', { name: /Phos Industries/ }).click();
+    await page.locator('.ws-name', { hasText: 'Phos Industries' }).waitFor();
+  });
+
+  it('a MEMBER does not see Settings, cannot open them, and the server refuses them', async () => {
+    const memberContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: stack.url });
+    const m = await memberContext.newPage();
+    await signIn(m, MEMBER);
+    assert.equal(await m.getByTestId('role').textContent(), 'MEMBER');
+    assert.equal(await m.getByRole('link', { name: 'Settings' }).count(), 0);
+    await m.goto(stack.url + '/settings/stripe');
+    await m.getByRole('alert').filter({ hasText: 'Settings are for workspace admins' }).waitFor();
+    await shot(m, '18-member-settings-refused');
+    const res = await m.request.get(stack.url + '/rest/settings/stripe');
+    assert.equal(res.status(), 403);
+    assert.equal((await m.request.get(stack.url + '/rest/workspace-members')).status(), 403);
+    await memberContext.close();
+  });
+});

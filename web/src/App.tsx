@@ -1,0 +1,52 @@
+import { lazy, Suspense } from 'react';
+import { Navigate, Route, Routes } from 'react-router-dom';
+import { useSession } from './session';
+import { Layout } from './components/Layout';
+import { Login, NoWorkspace } from './pages/Login';
+import { Dashboard } from './pages/Dashboard';
+import { ListPage } from './pages/ListPage';
+import { RecordPage } from './pages/RecordPage';
+import { CreatePage } from './pages/CreatePage';
+import { BoardPage } from './pages/BoardPage';
+import { Spinner } from './components/ui';
+import { OBJECTS } from './lib/objects';
+
+const Settings = lazy(() => import('./pages/Settings').then((m) => ({ default: m.Settings })));
+
+export function App() {
+  const { status } = useSession();
+  if (status === 'loading')
+    return (
+      <div className="boot">
+        <Spinner label="Starting" />
+      </div>
+    );
+  if (status === 'signedOut') return <Login />;
+  if (status === 'noWorkspace') return <NoWorkspace />;
+  return (
+    <Routes>
+      <Route element={<Layout />}>
+        <Route index element={<Dashboard />} />
+        <Route path="orders/board" element={<BoardPage object="orders" />} />
+        <Route path="projects/board" element={<BoardPage object="projects" />} />
+        {OBJECTS.map((o) => (
+          <Route key={o.name} path={o.name}>
+            <Route index element={<ListPage key={o.name} object={o.name} />} />
+            <Route path="new" element={<CreatePage key={o.name} object={o.name} />} />
+            <Route path=":id" element={<RecordPage object={o.name} />} />
+          </Route>
+        ))}
+        <Route
+          path="settings/*"
+          element={
+            <Suspense fallback={<Spinner />}>
+              <Settings />
+            </Suspense>
+          }
+        />
+        <Route path="login" element={<Navigate to="/" replace />} />
+        <Route path="*" element={<div className="page"><h1>Not found</h1><p>This page does not exist.</p></div>} />
+      </Route>
+    </Routes>
+  );
+}

@@ -1,0 +1,100 @@
+// The one way the page talks to Settle: JSON over its REST API, with the session cookie.
+// Every error becomes an ApiError carrying the server's {code, message, field, details}.
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public code: string,
+    message: string,
+    public field?: string | null,
+    public details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+  /** A Stripe (upstream) failure: show its reason and offer a retry. */
+  get upstream(): boolean {
+    return this.code === 'upstream' || this.status === 502 || this.status === 503 || this.status === 504;
+  }
+}
+
+export interface PageInfo {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+export interface ListResponse<T> {
+  data: T[];
+  pageInfo: PageInfo;
+  totalCount: number;
+}
+
+type Listener = () => void;
+const unauthorizedListeners = new Set<Listener>();
+/** Called when a request answers 401 (the session ended): the app shows the sign-in screen. */
+export function onUnauthorized(fn: Listener): () => void {
+  unauthorizedListeners.add(fn);
+  return () => unauthorizedListeners.delete(fn);
+}
+
+export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+let fetchImpl: Fetch = (input, init) => fetch(input, init);
+/** For unit tests. */
+export function setFetch(f: Fetch): void {
+  fetchImpl = f;
+}
+
+export async function request<T = unknown>(
+  method: string,
+  path: string,
+  body?: unknown,
+  init: { signal?: AbortSignal; raw?: boolean } = {},
+): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetchImpl(path, {
+      method,
+      credentials: 'same-origin',
+      headers: body !== undefined ? { 'Content-Type': 'application/json', Accept: 'application/json' } : { Accept: 'application/json' },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+      signal: init.signal,
+    });
+  } catch (e) {
+    if ((e as Error)?.name === 'AbortError') throw e;
+    throw new ApiError(0, 'network', 'Settle cannot be reached. Check your connection and try again.');
+  }
+  const text = await res.text();
+  let json: unknown = undefined;
+  if (text) {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+  }
+  if (!res.ok) {
+    const e = (json as { error?: { code?: string; message?: string; field?: string; details?: unknown } })?.error;
+    const err = new ApiError(
+      res.status,
+      e?.code ?? `http_${res.status}`,
+      e?.message ?? (res.statusText || `request failed (${res.status})`),
+      e?.field ?? null,
+      e?.details,
+    );
+    if (res.status === 401 && !path.startsWith('/auth/login')) unauthorizedListeners.forEach((l) => l());
+    throw err;
+  }
+  if (init.raw) return json as T;
+  // Single records and results come as {"data": ...}; lists as {data, pageInfo, totalCount}.
+  if (json && typeof json === 'object' && 'data' in json && !('pageInfo' in json)) return (json as { data: T }).data;
+  return json as T;
+}
+
+export const api = {
+  get: <T = unknown>(path: string, signal?: AbortSignal) => request<T>('GET', path, undefined, { signal }),
+  post: <T = unknown>(path: string, body: unknown = {}) => request<T>('POST', path, body),
+  put: <T = unknown>(path: string, body: unknown) => request<T>('PUT', path, body),
+  patch: <T = unknown>(path: string, body: unknown) => request<T>('PATCH', path, body),
+  del: <T = unknown>(path: string) => request<T>('DELETE', path),
+};

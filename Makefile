@@ -13,8 +13,11 @@ DEB_PACKAGES := cmake ninja-build g++ pkg-config make git ca-certificates \
   libexpected-dev libhowardhinnant-date-dev libkainjow-mustache-dev \
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev \
   postgresql-15 wrk
+# Headless browser for the web UI's tests (tests/web), driven by playwright-core from npm.
+DEB_PACKAGES += chromium
 
 .PHONY: all deps build run test test-unit test-e2e test-node bench clean
+.PHONY: web
 
 all: build
 
@@ -39,9 +42,15 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
+# The web UI: npm ci when web/node_modules is missing or older than the lock file, then a
+# Vite build into web/dist, which `settle serve --web-root web/dist` serves.
+web: deps
+	@cd web && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	  npm ci --no-audit --no-fund; fi && npm run build
+
 # Builds, seeds the demo workspace into ./data/settle.db (once), starts the local Stripe
 # sandbox and serves Settle on http://127.0.0.1:$(PORT).
-run: build
+run: build web
 	@mkdir -p data
 	@scripts/run.sh "$(BUILD)/settle" "$(DB)" "$(PORT)" "$(SANDBOX_PORT)"
 

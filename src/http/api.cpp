@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "crm/dashboard.hpp"
 #include "http/errors.hpp"
 #include "store/query.hpp"
 
@@ -279,6 +280,11 @@ void Api::add_routes() {
   router_.add("POST", "/api/webhooks/stripe/{subdomain}",
               [webhook](Request& r) { return webhook(r, std::string(r.param("subdomain"))); });
   router_.add("POST", "/api/webhooks/stripe", [webhook](Request& r) { return webhook(r, std::nullopt); });
+
+  // The home screen's figures (src/crm/dashboard.hpp); a literal path, so it wins over /rest/{object}.
+  router_.add("GET", "/rest/dashboard", authed([this, render](Request&, const Actor& a) {
+                return render(200, crm::dashboard(records_->db(), a));
+              }));
 
   // --- CRM records ------------------------------------------------------------------------------
   router_.add("GET", "/rest/{object}", authed(with_object([this](Request& r, const Actor& a, const crm::ObjectDef& o) {

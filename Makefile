@@ -12,7 +12,7 @@ DEB_PACKAGES := cmake ninja-build g++ pkg-config make git ca-certificates \
   nlohmann-json3-dev libsodium-dev libcurl4-openssl-dev libspdlog-dev libfmt-dev libcli11-dev \
   libexpected-dev libhowardhinnant-date-dev libkainjow-mustache-dev \
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev \
-  postgresql-15 wrk
+  postgresql-15 wrk curl
 # Headless browser for the web UI's tests (tests/web), driven by playwright-core from npm.
 DEB_PACKAGES += chromium
 

@@ -11,7 +11,10 @@
 #include "crm/accounts.hpp"
 #include "crm/demo.hpp"
 #include "crm/records.hpp"
+#include "crm/jobs.hpp"
+#include "crm/stripe_events.hpp"
 #include "crm/stripe_settings.hpp"
+#include "crm/stripe_sync.hpp"
 #include "crm/webhook_inbox.hpp"
 #include "http/api.hpp"
 #include "net/client.hpp"
@@ -108,7 +111,16 @@ int main(int argc, char** argv) {
     stripe_opts.public_url = env_or("SETTLE_PUBLIC_URL", "");
     auto stripe_settings = std::make_shared<settle::crm::StripeSettings>(db, *master_key, stripe_opts);
     auto inbox = std::make_shared<settle::crm::WebhookInbox>(db, stripe_settings);
-    settle::http::Api api(records, accounts, {stripe_settings, inbox}, {web_root, false});
+    auto sync = std::make_shared<settle::crm::StripeSync>(records, stripe_settings);
+    auto events = std::make_shared<settle::crm::StripeEvents>(db, stripe_settings, sync);
+    settle::crm::JobOptions job_options;
+    job_options.reconcile_every = std::chrono::seconds(std::stoll(env_or("SETTLE_RECONCILE_SECONDS", "3600")));
+    job_options.first_reconcile_after =
+        std::min(job_options.first_reconcile_after, job_options.reconcile_every);
+    job_options.expire_every = std::chrono::seconds(std::stoll(env_or("SETTLE_EXPIRE_SECONDS", "3600")));
+    settle::crm::BackgroundJobs jobs(records, stripe_settings, events, job_options);
+    inbox->set_on_stored([&jobs] { jobs.wake(); });
+    settle::http::Api api(records, accounts, {stripe_settings, inbox, sync, events}, {web_root, false});
     settle::net::ServerOptions opts;
     opts.address = address;
     opts.port = port;
@@ -120,10 +132,15 @@ int main(int argc, char** argv) {
       std::cerr << "settle: " << e.what() << "\n";
       std::exit(2);
     }
+    if (db->dialect() == settle::store::Dialect::Sqlite) {
+      if (auto st = events->release_stale_leases(); !st) spdlog::error("{}", st.error().log);
+    }
+    jobs.start();
     spdlog::info("settle serving on http://{}:{} ({})", address, server.port(), db->url_for_log());
     settle::net::wait_for_termination_signal();
     spdlog::info("shutting down");
     server.stop();
+    jobs.stop();
   });
 
   // --- migrate ---------------------------------------------------------------------------

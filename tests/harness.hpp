@@ -15,6 +15,7 @@
 
 #include "common/crypto.hpp"
 #include "crm/accounts.hpp"
+#include "crm/jobs.hpp"
 #include "crm/records.hpp"
 #include "http/api.hpp"
 #include "net/client.hpp"
@@ -86,20 +87,33 @@ class TestServer {
     crm::StripeSettingsOptions stripe_options;
     stripe_options.api_base = stripe_api_base;
     stripe_options.public_url = "https://crm.example.com";
+    stripe_options.request_timeout_ms = 3000;  // the sandbox's timeout fault then costs seconds, not minutes
     stripe_settings = std::make_shared<crm::StripeSettings>(db, *box, stripe_options);
     inbox = std::make_shared<crm::WebhookInbox>(db, stripe_settings);
-    api = std::make_unique<http::Api>(records, accounts, http::StripeServices{stripe_settings, inbox});
+    sync = std::make_shared<crm::StripeSync>(records, stripe_settings);
+    events = std::make_shared<crm::StripeEvents>(db, stripe_settings, sync);
+    crm::JobOptions job_options;
+    job_options.inbox_poll = std::chrono::milliseconds(200);
+    job_options.first_reconcile_after = std::chrono::hours(24);  // tests reconcile on demand
+    job_options.reconcile_every = std::chrono::hours(24);
+    job_options.expire_every = std::chrono::hours(24);
+    jobs = std::make_unique<crm::BackgroundJobs>(records, stripe_settings, events, job_options);
+    inbox->set_on_stored([this] { jobs->wake(); });
+    api = std::make_unique<http::Api>(records, accounts, http::StripeServices{stripe_settings, inbox, sync, events});
     net::ServerOptions opts;
     opts.port = 0;
     opts.worker_threads = 8;
     server = std::make_unique<net::Server>(opts, [this](net::Request& r) { return api->handle(r); });
     server->start();
+    jobs->start();
     base_ = "http://127.0.0.1:" + std::to_string(server->port());
   }
 
   ~TestServer() {
     server->stop();
+    jobs->stop();
     server.reset();
+    jobs.reset();
     api.reset();
     inbox.reset();
     stripe_settings.reset();
@@ -144,6 +158,9 @@ class TestServer {
   std::shared_ptr<crm::Accounts> accounts;
   std::shared_ptr<crm::StripeSettings> stripe_settings;
   std::shared_ptr<crm::WebhookInbox> inbox;
+  std::shared_ptr<crm::StripeSync> sync;
+  std::shared_ptr<crm::StripeEvents> events;
+  std::unique_ptr<crm::BackgroundJobs> jobs;
   std::unique_ptr<http::Api> api;
   std::unique_ptr<net::Server> server;
 

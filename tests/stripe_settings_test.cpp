@@ -220,7 +220,8 @@ TEST_P(StripeSettingsTest, AVerifiedEventIsStoredOnceAndARedeliveryIsRecognised)
   EXPECT_EQ(again.body, json({{"received", true}, {"duplicate", true}}));
   EXPECT_EQ(stored_events(ws_a), 1);
 
-  // Stored raw, byte for byte, and left pending.
+  // Stored raw, byte for byte; then applied by the processor, which ignores it (the
+  // workspace has webhook secrets but no secret key to read the invoice with).
   auto stored = srv->db->read<std::vector<std::string>>([&](store::Tx& tx) -> Result<std::vector<std::string>> {
     auto rows = tx.query("SELECT payload, status, type FROM stripe_events WHERE workspace_id = :ws AND event_id = 'evt_1'",
                          {{"ws", ws_a}});
@@ -228,7 +229,9 @@ TEST_P(StripeSettingsTest, AVerifiedEventIsStoredOnceAndARedeliveryIsRecognised)
                                     store::RowView(rows, 0).text("type")};
   });
   ASSERT_TRUE(stored);
-  EXPECT_EQ(*stored, (std::vector<std::string>{payload, "pending", "invoice.paid"}));
+  EXPECT_EQ((*stored)[0], payload);
+  EXPECT_EQ((*stored)[2], "invoice.paid");
+  EXPECT_TRUE((*stored)[1] == "pending" || (*stored)[1] == "ignored") << (*stored)[1];
 
   // Without a subdomain: the one workspace with webhook secrets.
   std::string second = event_payload("evt_2", "charge.succeeded");
@@ -324,8 +327,8 @@ TEST_P(StripeSettingsTest, TheInboxListsRecentEventsNewestFirst) {
   EXPECT_EQ(all.body["data"][2]["id"], "evt_a1");
   const json& e = all.body["data"][0];
   EXPECT_EQ(e["type"], "payment_intent.succeeded");
-  EXPECT_EQ(e["status"], "pending");
-  EXPECT_EQ(e["attempts"], 0);
+  EXPECT_TRUE(e["status"] == "pending" || e["status"] == "ignored") << e.dump();
+  EXPECT_LE(e["attempts"].get<int>(), 1);
   EXPECT_EQ(e["lastError"], nullptr);
   EXPECT_TRUE(e["receivedAt"].is_string());
   auto two = get("/rest/stripe/events?limit=2", key_a);

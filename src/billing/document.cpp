@@ -202,6 +202,22 @@ Result<InvoiceAmounts> apply_payment_failure(const InvoiceAmounts& amounts) {
   return next;
 }
 
+InvoiceStatus converge_invoice_status(InvoiceStatus current, std::string_view stripe_status,
+                                      const InvoiceAmounts& amounts, bool payment_failed) {
+  if (stripe_status == "void") return InvoiceStatus::Void;
+  const std::int64_t paid = amounts.amount_paid, refunded = amounts.amount_refunded;
+  if (paid > 0 && refunded >= paid) return InvoiceStatus::Refunded;
+  if (paid >= amounts.total && paid > 0)
+    return refunded > 0 ? InvoiceStatus::PartiallyRefunded : InvoiceStatus::Paid;
+  // Paid at Stripe without a payment we can see (paid out of band, or a zero total).
+  if (stripe_status == "paid") return refunded > 0 ? InvoiceStatus::PartiallyRefunded : InvoiceStatus::Paid;
+  if (stripe_status == "uncollectible") return InvoiceStatus::Uncollectible;
+  if (stripe_status == "draft") return current;
+  if (paid > 0) return InvoiceStatus::PartiallyPaid;
+  if (payment_failed || current == InvoiceStatus::PaymentFailed) return InvoiceStatus::PaymentFailed;
+  return InvoiceStatus::Open;
+}
+
 // ---- Document numbers ---------------------------------------------------------------
 
 std::string_view to_string(DocumentKind kind) {

@@ -95,6 +95,16 @@ Result<InvoiceAmounts> apply_refund(const InvoiceAmounts& amounts, std::int64_t 
 // carrying check_move's details. Amounts are unchanged.
 Result<InvoiceAmounts> apply_payment_failure(const InvoiceAmounts& amounts);
 
+// The status an invoice that Stripe collects should have, given what Stripe says now:
+// its invoice's status ("draft", "open", "paid", "void", "uncollectible") and the money
+// actually moved (`amounts`: the CRM total, the sum of recorded payments and refunds).
+// It is a function of Stripe's state, not of the order events arrive in, so a late
+// `invoice.finalized` can never move a Paid invoice back to Open. `payment_failed` is
+// true when the event being applied reports a failed attempt; Payment Failed then stays
+// until money arrives. A Draft stays Draft while Stripe's invoice is a draft.
+InvoiceStatus converge_invoice_status(InvoiceStatus current, std::string_view stripe_status,
+                                      const InvoiceAmounts& amounts, bool payment_failed);
+
 // ---- Document numbers ---------------------------------------------------------------
 enum class DocumentKind { Quote, Order, Invoice };
 

@@ -400,3 +400,48 @@ TEST(DocumentNumbers, PrefixValidation) {
 
 }  // namespace
 }  // namespace settle::billing
+
+namespace settle::billing {
+namespace {
+
+struct ConvergeCase {
+  const char* name;
+  InvoiceStatus current;
+  const char* stripe_status;
+  std::int64_t paid, refunded;
+  bool payment_failed;
+  InvoiceStatus expected;
+};
+
+TEST(ConvergeInvoiceStatus, FollowsStripeWhateverTheEventOrder) {
+  using S = InvoiceStatus;
+  const ConvergeCase cases[] = {
+      {"finalized at Stripe", S::Draft, "open", 0, 0, false, S::Open},
+      {"still a draft", S::Draft, "draft", 0, 0, false, S::Draft},
+      {"paid in full", S::Open, "paid", 10000, 0, false, S::Paid},
+      {"late invoice.finalized after paid", S::Paid, "paid", 10000, 0, false, S::Paid},
+      {"late open event, money already in", S::Paid, "open", 10000, 0, false, S::Paid},
+      {"partial payment", S::Open, "open", 4000, 0, false, S::PartiallyPaid},
+      {"partial then rest", S::PartiallyPaid, "paid", 10000, 0, false, S::Paid},
+      {"declined card", S::Open, "open", 0, 0, true, S::PaymentFailed},
+      {"failed stays failed on a later open event", S::PaymentFailed, "open", 0, 0, false, S::PaymentFailed},
+      {"failure reported after it was paid", S::Paid, "paid", 10000, 0, true, S::Paid},
+      {"decline then success", S::PaymentFailed, "paid", 10000, 0, false, S::Paid},
+      {"partial refund", S::Paid, "paid", 10000, 2500, false, S::PartiallyRefunded},
+      {"full refund", S::PartiallyRefunded, "paid", 10000, 10000, false, S::Refunded},
+      {"refund of a partial payment", S::PartiallyPaid, "open", 4000, 4000, false, S::Refunded},
+      {"voided", S::Open, "void", 0, 0, false, S::Void},
+      {"written off", S::Open, "uncollectible", 0, 0, false, S::Uncollectible},
+      {"written off, then paid", S::Uncollectible, "paid", 10000, 0, false, S::Paid},
+      {"paid out of band", S::Open, "paid", 0, 0, false, S::Paid},
+  };
+  for (const auto& c : cases) {
+    InvoiceAmounts amounts{10000, c.paid, c.refunded, c.current};
+    EXPECT_EQ(to_string(converge_invoice_status(c.current, c.stripe_status, amounts, c.payment_failed)),
+              to_string(c.expected))
+        << c.name;
+  }
+}
+
+}  // namespace
+}  // namespace settle::billing

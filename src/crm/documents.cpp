@@ -46,6 +46,11 @@ constexpr const char* kSelectProduct =
 constexpr const char* kCompareAndSetStatus =
     "UPDATE {table} SET status = :to, updated_at = :now WHERE workspace_id = :ws AND id = :id AND status = :from";
 
+constexpr const char* kSelectDueQuotes =
+    "SELECT id, quote_number, total, currency, expires_at, created_by, expiration_reminder_sent FROM quotes "
+    "WHERE workspace_id = :ws AND status = 'Open' AND deleted_at IS NULL AND expires_at IS NOT NULL "
+    "AND expires_at <= :now ORDER BY expires_at, id";
+
 constexpr int kDefaultQuoteValidityDays = 30;
 constexpr int kDefaultPaymentTermsDays = 30;
 
@@ -267,6 +272,10 @@ std::string create_order_from_quote(Tx& tx, const Actor& actor, const RowView& q
   return order_id;
 }
 
+// The lifecycle actions, inside the caller's transaction (defined below Records::act).
+Result<json> act_in(Tx& tx, const Actor& actor, const ObjectDef& o, std::string_view id, std::string_view action,
+                    const json& body);
+
 }  // namespace
 
 Result<json> Records::create(const Actor& actor, const ObjectDef& o, const json& body) {
@@ -397,7 +406,26 @@ Result<json> Records::update(const Actor& actor, const ObjectDef& o, std::string
 
 Result<json> Records::act(const Actor& actor, const ObjectDef& o, std::string_view id, std::string_view action,
                           const json& body) {
+  return act(actor, o, id, action, body, {});
+}
+
+Result<json> Records::act(const Actor& actor, const ObjectDef& o, std::string_view id, std::string_view action,
+                          const json& body, const std::map<std::string, SqlValue>& also_set) {
   return db_->write<json>([&](Tx& tx) -> Result<json> {
+    auto done = act_in(tx, actor, o, id, action, body);
+    if (!done || also_set.empty()) return done;
+    Values extra(also_set.begin(), also_set.end());
+    extra["updated_at"] = store::now_timestamp();
+    update_columns(tx, o, actor.workspace_id, id, extra);
+    return load_json(tx, o, actor.workspace_id, std::string(id));
+  });
+}
+
+namespace {
+
+Result<json> act_in(Tx& tx, const Actor& actor, const ObjectDef& o, std::string_view id, std::string_view action,
+                    const json& body) {
+  {
     auto rows = load(tx, o, actor.workspace_id, id);
     if (!rows) return fail(Error::not_found(o.singular));
     RowView r(*rows, 0);
@@ -449,7 +477,9 @@ Result<json> Records::act(const Actor& actor, const ObjectDef& o, std::string_vi
                  {"amount_paid", std::int64_t{0}},
                  {"amount_refunded", std::int64_t{0}},
                  {"amount_due", r.integer("total_amount")},
-                 {"stripe_customer_id", r.at("stripe_customer_id")}};
+                 {"stripe_customer_id", r.at("stripe_customer_id")},
+                 // The invoice Stripe made when the quote was accepted, adopted at finalize.
+                 {"stripe_invoice_id", r.at("stripe_invoice_id")}};
         if (body.is_object() && body.contains("dueDate")) {
           auto d = body["dueDate"].is_string() ? store::normalize_date(body["dueDate"].get<std::string>()) : std::nullopt;
           if (!d) return fail(Error::validation("dueDate", "dueDate must be a date (YYYY-MM-DD)"));
@@ -510,23 +540,46 @@ Result<json> Records::act(const Actor& actor, const ObjectDef& o, std::string_vi
       return load_json(tx, o, ws, sid);
     }
     return fail(Error::not_found("action '" + std::string(action) + "'"));
-  });
+  }
 }
+
+}  // namespace
 
 Result<std::vector<std::string>> Records::expire_due_quotes(const Actor& actor) {
   return db_->write<std::vector<std::string>>([&](Tx& tx) -> Result<std::vector<std::string>> {
     const ObjectDef& quotes = *find_object("quotes");
-    Rows due = tx.query(
-        "SELECT id FROM quotes WHERE workspace_id = :ws AND status = 'Open' AND deleted_at IS NULL "
-        "AND expires_at IS NOT NULL AND expires_at <= :now ORDER BY expires_at, id",
-        {{"ws", actor.workspace_id}, {"now", store::now_timestamp()}});
+    const ObjectDef& tasks = *find_object("tasks");
+    Rows due = tx.query(kSelectDueQuotes, {{"ws", actor.workspace_id}, {"now", store::now_timestamp()}});
     std::vector<std::string> expired;
     for (size_t i = 0; i < due.size(); ++i) {
-      std::string id = RowView(due, i).text("id");
+      RowView q(due, i);
+      std::string id = q.text("id");
       auto target = billing::apply(billing::QuoteAction::Expire, QuoteStatus::Open);
       if (!target) return fail(target.error());
       if (auto st = move_status(tx, actor, quotes, id, "Open", billing::to_string(*target)); !st) return fail(st.error());
       expired.push_back(id);
+      if (q.integer("expiration_reminder_sent") != 0) continue;
+      // One follow-up task for the rep who made the quote, due tomorrow.
+      std::string task_id = random_id("tsk");
+      std::string now = store::now_timestamp();
+      std::string total = q.text("currency") + " " + to_decimal_string(q.integer("total"), q.text("currency"));
+      Values t{{"id", task_id},
+               {"created_at", now},
+               {"updated_at", now},
+               {"created_by", nullptr},
+               {"title", "Follow up: quote " + q.text("quote_number") + " expired"},
+               {"body", "Quote " + q.text("quote_number") + " (" + total + ") expired on " +
+                            q.text("expires_at").substr(0, 10) +
+                            " without being accepted. Ask the customer whether to send a new one."},
+               {"due_at", store::timestamp_from_now(std::chrono::days(1))},
+               {"status", std::string("TODO")},
+               {"assignee_id", q.at("created_by")},
+               {"target_object", std::string("quotes")},
+               {"target_id", id}};
+      insert(tx, tasks, actor.workspace_id, t);
+      add_event(tx, actor, tasks, task_id, "created");
+      update_columns(tx, quotes, actor.workspace_id, id, {{"expiration_reminder_sent", std::int64_t{1}}});
+      add_event(tx, actor, quotes, id, "field_changed", "expirationReminderSent", std::int64_t{0}, std::int64_t{1});
     }
     return expired;
   });

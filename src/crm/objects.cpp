@@ -102,7 +102,9 @@ std::vector<ObjectDef> build_catalog() {
        f("expirationReminderSent", "expiration_reminder_sent", FieldType::Boolean, Access::ReadOnly),
        ro(ref("orderId", "order_id", "orders")), text("notes", "notes", 10000),
        ro(text("stripeQuoteId", "stripe_quote_id")), ro(text("stripeCustomerId", "stripe_customer_id")),
-       ro(text("stripeQuoteUrl", "stripe_quote_url")), ro(text("stripePdfUrl", "stripe_pdf_url"))}));
+       ro(text("stripeQuoteUrl", "stripe_quote_url")), ro(text("stripePdfUrl", "stripe_pdf_url")),
+       enumeration("stripeSyncStatus", "stripe_sync_status", {"", "synced", "failed"}, Access::ReadOnly),
+       ro(text("stripeSyncError", "stripe_sync_error"))}));
   c.push_back(object(
       "orders", "order", DocumentKind::Order,
       {ro(text("orderNumber", "order_number")), f("orderDate", "order_date", FieldType::Timestamp),
@@ -113,7 +115,7 @@ std::vector<ObjectDef> build_catalog() {
        text("shippingInfo", "shipping_info", 10000), required(ref("companyId", "company_id", "companies")),
        ro(ref("quoteId", "quote_id", "quotes")), ro(ref("invoiceId", "invoice_id", "invoices")),
        ref("projectId", "project_id", "projects"), ro(text("stripeQuoteId", "stripe_quote_id")),
-       ro(text("stripeCustomerId", "stripe_customer_id"))}));
+       ro(text("stripeCustomerId", "stripe_customer_id")), ro(text("stripeInvoiceId", "stripe_invoice_id"))}));
   c.push_back(object(
       "invoices", "invoice", DocumentKind::Invoice,
       {ro(text("invoiceNumber", "invoice_number")),
@@ -130,7 +132,9 @@ std::vector<ObjectDef> build_catalog() {
        ro(text("stripeChargeId", "stripe_charge_id")), ro(text("stripeInvoiceUrl", "stripe_invoice_url")),
        ro(text("stripePdfUrl", "stripe_pdf_url")), ro(text("stripePaymentLink", "stripe_payment_link")),
        f("paymentLinkExpiresAt", "payment_link_expires_at", FieldType::Timestamp, Access::ReadOnly),
-       f("lastSyncedAt", "last_synced_at", FieldType::Timestamp, Access::ReadOnly)}));
+       f("lastSyncedAt", "last_synced_at", FieldType::Timestamp, Access::ReadOnly),
+       enumeration("stripeSyncStatus", "stripe_sync_status", {"", "synced", "failed"}, Access::ReadOnly),
+       ro(text("stripeSyncError", "stripe_sync_error"))}));
   c.push_back(object(
       "payments", "payment", DocumentKind::Payment,
       {required(ref("invoiceId", "invoice_id", "invoices", Access::CreateOnly)),

@@ -4,6 +4,7 @@
 // document numbers right, and writes the record's timeline. Nothing here knows HTTP.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,9 +58,14 @@ class Records {
   // answers the new draft invoice and `accept` the quote (with orderId set).
   Result<json> act(const Actor& actor, const ObjectDef& object, std::string_view id, std::string_view action,
                    const json& body);
+  // act() that also sets `also_set` (catalog columns of the record acted on) in the same
+  // transaction: the Stripe sync records what Stripe answered together with the move.
+  Result<json> act(const Actor& actor, const ObjectDef& object, std::string_view id, std::string_view action,
+                   const json& body, const std::map<std::string, store::SqlValue>& also_set);
 
-  // The daily expiry (WF-003): Open quotes whose expiresAt has passed become Expired.
-  // Answers the ids of the quotes it expired.
+  // The daily expiry (WF-003): Open quotes whose expiresAt has passed become Expired, and
+  // each gets one follow-up Task for its sales rep (the quote's creator), marked by
+  // expirationReminderSent so that no quote gets two. Answers the ids of the quotes it expired.
   Result<std::vector<std::string>> expire_due_quotes(const Actor& actor);
 
   store::Database& db() { return *db_; }

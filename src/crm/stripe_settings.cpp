@@ -33,6 +33,8 @@ constexpr const char* kUpsertSettings =
     "webhook_secrets_sealed = excluded.webhook_secrets_sealed, webhook_secret_count = excluded.webhook_secret_count, "
     "webhook_endpoint_id = excluded.webhook_endpoint_id, webhook_endpoint_url = excluded.webhook_endpoint_url, "
     "updated_at = excluded.updated_at, updated_by = excluded.updated_by";
+constexpr const char* kConnectedWorkspaces =
+    "SELECT workspace_id FROM stripe_settings WHERE secret_key_sealed IS NOT NULL ORDER BY workspace_id";
 constexpr const char* kSelectSubdomain = "SELECT subdomain FROM workspaces WHERE id = :ws";
 constexpr const char* kWorkspacesWithWebhookSecrets =
     "SELECT workspace_id FROM stripe_settings WHERE webhook_secret_count > 0 ORDER BY workspace_id LIMIT 2";
@@ -311,6 +313,28 @@ Result<std::optional<std::string>> StripeSettings::only_workspace_with_webhook_s
     Rows rows = tx.query(kWorkspacesWithWebhookSecrets);
     if (rows.size() != 1) return std::optional<std::string>();
     return std::optional<std::string>(RowView(rows, 0).text("workspace_id"));
+  });
+}
+
+Result<std::optional<stripe::Client>> StripeSettings::client(const std::string& workspace_id) {
+  auto stored = db_->read<std::optional<Stored>>([&](Tx& tx) { return load(tx, box_, workspace_id); });
+  if (!stored) return fail(stored.error());
+  if (!*stored || !(*stored)->secret_key) return std::optional<stripe::Client>();
+  stripe::ClientConfig config;
+  config.api_key = *(*stored)->secret_key;
+  config.api_base = options_.api_base;
+  config.timeout_ms = options_.request_timeout_ms;
+  auto made = stripe::Client::create(config);
+  if (!made) return fail(made.error());
+  return std::optional<stripe::Client>(std::move(*made));
+}
+
+Result<std::vector<std::string>> StripeSettings::connected_workspaces() {
+  return db_->read<std::vector<std::string>>([&](Tx& tx) -> Result<std::vector<std::string>> {
+    Rows rows = tx.query(kConnectedWorkspaces);
+    std::vector<std::string> out;
+    for (size_t i = 0; i < rows.size(); ++i) out.push_back(RowView(rows, i).text("workspace_id"));
+    return out;
   });
 }
 

@@ -19,6 +19,7 @@
 #include "common/error.hpp"
 #include "crm/records.hpp"
 #include "store/database.hpp"
+#include "stripe/client.hpp"
 
 namespace settle::crm {
 
@@ -31,6 +32,8 @@ struct StripeSettingsOptions {
   std::string api_base = "https://api.stripe.com";
   // Settle's public URL (SETTLE_PUBLIC_URL), for the default webhook endpoint URL.
   std::string public_url;
+  // How long one attempt of a Stripe call may take before it is retried.
+  long request_timeout_ms = 30000;
 };
 
 // The webhook events Settle subscribes its endpoint to.
@@ -53,6 +56,13 @@ class StripeSettings {
   Result<std::vector<std::string>> webhook_secrets(const std::string& workspace_id);
   // The one workspace that has webhook secrets, if exactly one does.
   Result<std::optional<std::string>> only_workspace_with_webhook_secrets();
+
+  // A client for the workspace's Stripe account, or nullopt when it has no secret key
+  // (the workspace then works without Stripe).
+  Result<std::optional<stripe::Client>> client(const std::string& workspace_id);
+  // The workspaces that have a secret key, for the jobs that visit each of them.
+  Result<std::vector<std::string>> connected_workspaces();
+  const StripeSettingsOptions& options() const { return options_; }
 
  private:
   std::shared_ptr<store::Database> db_;

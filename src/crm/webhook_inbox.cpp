@@ -16,10 +16,11 @@ namespace {
 constexpr const char* kSelectWorkspaceId = "SELECT id FROM workspaces WHERE subdomain = :sub";
 constexpr const char* kInsertEvent =
     "INSERT INTO stripe_events (workspace_id, event_id, type, created, livemode, payload, received_at, status, "
-    "attempts) VALUES (:ws, :id, :type, :created, :livemode, :payload, :at, 'pending', 0) "
+    "attempts, next_attempt_at) VALUES (:ws, :id, :type, :created, :livemode, :payload, :at, 'pending', 0, :at) "
     "ON CONFLICT (workspace_id, event_id) DO NOTHING";
 constexpr const char* kSelectRecentEvents =
-    "SELECT event_id, type, status, received_at, attempts, last_error, livemode, created FROM stripe_events "
+    "SELECT event_id, type, status, received_at, attempts, last_error, livemode, created, outcome, "
+    "next_attempt_at, processed_at, source FROM stripe_events "
     "WHERE workspace_id = :ws ORDER BY received_at DESC, event_id DESC LIMIT :limit";
 
 Error signature_error(stripe::SignatureFailure f) {
@@ -88,6 +89,7 @@ Result<json> WebhookInbox::receive(const std::optional<std::string>& subdomain, 
   });
   if (!inserted) return fail(inserted.error());
   bool duplicate = *inserted == 0;
+  if (!duplicate && on_stored_) on_stored_();
   spdlog::info("stripe webhook {} {} for workspace {}{}", id, type, *workspace_id, duplicate ? " (duplicate)" : "");
   return json{{"received", true}, {"duplicate", duplicate}};
 }
@@ -112,6 +114,10 @@ Result<json> WebhookInbox::list(const Actor& actor, std::optional<std::string_vi
                      {"receivedAt", r.text("received_at")},
                      {"attempts", r.integer("attempts")},
                      {"lastError", r.opt_text("last_error") ? json(*r.opt_text("last_error")) : json(nullptr)},
+                     {"outcome", r.opt_text("outcome") ? json(*r.opt_text("outcome")) : json(nullptr)},
+                     {"nextAttemptAt", r.opt_text("next_attempt_at") ? json(*r.opt_text("next_attempt_at")) : json(nullptr)},
+                     {"processedAt", r.opt_text("processed_at") ? json(*r.opt_text("processed_at")) : json(nullptr)},
+                     {"source", r.text("source")},
                      {"livemode", r.integer("livemode") != 0},
                      {"created", r.integer("created")}});
     }

@@ -3,10 +3,11 @@
 // stripe_events, durably, before Stripe is answered 200; nothing is stored for a request
 // that does not verify. A redelivered event (same id) is recognised and stored once.
 //
-// Events are not processed yet: they stay `pending` until the CRM<->Stripe sync, a later
-// step, consumes them (status processed | failed | ignored, attempts, last_error).
+// Stored events are `pending` until the processor (stripe_events.hpp) applies them
+// (status processed | ignored | failed, attempts, outcome, last_error, next_attempt_at).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +38,9 @@ class WebhookInbox {
   Result<nlohmann::json> receive(const std::optional<std::string>& subdomain, std::string_view payload,
                                  std::string_view signature_header);
 
+  // Called after a new event is stored (the processor's wake-up). Set before serving.
+  void set_on_stored(std::function<void()> callback) { on_stored_ = std::move(callback); }
+
   // GET /rest/stripe/events (ADMIN): newest first, at most `limit` entries.
   Result<nlohmann::json> list(const Actor& actor, std::optional<std::string_view> limit);
 
@@ -44,6 +48,7 @@ class WebhookInbox {
   std::shared_ptr<store::Database> db_;
   std::shared_ptr<StripeSettings> settings_;
   stripe::SignatureCheckOptions signature_options_;
+  std::function<void()> on_stored_;
 };
 
 }  // namespace settle::crm

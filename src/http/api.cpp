@@ -57,6 +57,39 @@ std::string bearer(const Request& r) {
   return {};
 }
 
+std::string html_escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// A small page for the customer who opens a payment link; `extra_html` is trusted markup.
+Response pay_message(int status, std::string_view title, std::string_view text, std::string_view extra_html = {}) {
+  std::string body =
+      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+      "content=\"width=device-width, initial-scale=1\"><title>" +
+      html_escape(title) +
+      "</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;"
+      "color:#1f2328}h1{font-size:1.4rem}button{font:inherit;padding:.5rem 1rem;border-radius:6px;border:1px "
+      "solid #1f6feb;background:#1f6feb;color:#fff;cursor:pointer}button:focus-visible{outline:3px solid "
+      "#0969da;outline-offset:2px}</style></head><body><main><h1>" +
+      html_escape(title) + "</h1><p id=\"message\">" + html_escape(text) + "</p>" + std::string(extra_html) +
+      "</main></body></html>";
+  Response r = Response::text(status, std::move(body), "text/html; charset=utf-8");
+  r.set_header("Cache-Control", "no-store");
+  r.set_header("Referrer-Policy", "no-referrer");
+  return r;
+}
+
 json page_json(const crm::Page& p) {
   return {{"data", p.records},
           {"pageInfo",
@@ -280,6 +313,70 @@ void Api::add_routes() {
   router_.add("POST", "/api/webhooks/stripe/{subdomain}",
               [webhook](Request& r) { return webhook(r, std::string(r.param("subdomain"))); });
   router_.add("POST", "/api/webhooks/stripe", [webhook](Request& r) { return webhook(r, std::nullopt); });
+  router_.add("POST", "/rest/stripe/reconcile", authed([this, render](Request&, const Actor& a) {
+                return render(200, stripe_.events->reconcile(a));
+              }));
+  router_.add("POST", "/rest/stripe/events/{id}/retry", authed([this, render](Request& r, const Actor& a) {
+                return render(200, stripe_.events->retry(a, r.param("id")));
+              }));
+
+  // --- Stripe documents and payment links ---------------------------------------------------------
+  // Settle's own public URL: SETTLE_PUBLIC_URL, else the address the caller used.
+  auto public_base = [this](Request& r) {
+    std::string base = stripe_.settings->options().public_url;
+    if (base.empty()) base = std::string(options_.secure_cookies ? "https://" : "http://") + std::string(r.header("host"));
+    return base;
+  };
+  router_.add("POST", "/rest/invoices/{id}/payment-link", authed([this, render, public_base](Request& r, const Actor& a) {
+                auto body = parse_body(r);
+                if (!body) return error_response(body.error());
+                bool renew = body->is_object() && (*body)["renew"].is_boolean() && (*body)["renew"].get<bool>();
+                return render(200, stripe_.sync->payment_link(a, r.param("id"), public_base(r), renew));
+              }));
+  router_.add("POST", "/rest/invoices/{id}/refresh", authed([this, render](Request& r, const Actor& a) {
+                return render(200, stripe_.sync->refresh_invoice(a, r.param("id")));
+              }));
+  router_.add("GET", "/rest/quotes/{id}/pdf", authed([this](Request& r, const Actor& a) {
+                auto pdf = stripe_.sync->quote_pdf(a, r.param("id"));
+                if (!pdf) return error_response(pdf.error());
+                Response resp = Response::text(200, *pdf, "application/pdf");
+                resp.set_header("Content-Disposition", "inline; filename=\"quote.pdf\"");
+                return resp;
+              }));
+  // The customer's side of a payment link: no credentials, the token is the capability.
+  router_.add("GET", "/pay/{token}", [this](Request& r) {
+    std::string token(r.param("token"));
+    auto target = stripe_.sync->open_payment_link(token);
+    if (!target) return error_response(target.error());
+    using Kind = crm::PaymentLinkTarget::Kind;
+    switch (target->kind) {
+      case Kind::Redirect: {
+        Response resp = Response::text(303, "", "text/plain; charset=utf-8");
+        resp.set_header("Location", target->url);
+        resp.set_header("Cache-Control", "no-store");
+        resp.set_header("Referrer-Policy", "no-referrer");
+        return resp;
+      }
+      case Kind::Settled:
+        return pay_message(200, "Invoice " + target->invoice_number,
+                           "This invoice is " + target->status + ". There is nothing left to pay.");
+      case Kind::Expired:
+        return pay_message(410, "This payment link has expired",
+                           "The link to pay invoice " + target->invoice_number + " (" + target->amount_due +
+                               " due) expired on " + target->expired_on + ". Ask us for a new one:",
+                           "<form method=\"post\" action=\"/pay/" + html_escape(token) +
+                               "/renew\"><button type=\"submit\" id=\"request-new-link\">Request a new payment "
+                               "link</button></form>");
+      case Kind::Unknown: break;
+    }
+    return pay_message(404, "Payment link not found", "This payment link does not exist. Check the address, or ask us for a new one.");
+  });
+  router_.add("POST", "/pay/{token}/renew", [this](Request& r) {
+    auto st = stripe_.sync->request_new_payment_link(r.param("token"));
+    if (!st) return st.error().code == ErrorCode::NotFound ? pay_message(404, "Payment link not found", "This payment link does not exist.")
+                                                           : error_response(st.error());
+    return pay_message(200, "Request sent", "Thank you. We will send you a new payment link shortly.");
+  });
 
   // The home screen's figures (src/crm/dashboard.hpp); a literal path, so it wins over /rest/{object}.
   router_.add("GET", "/rest/dashboard", authed([this, render](Request&, const Actor& a) {
@@ -325,7 +422,7 @@ void Api::add_routes() {
                 if (!body) return error_response(body.error());
                 std::string action(r.param("action"));
                 std::replace(action.begin(), action.end(), '-', '_');  // URLs use kebab-case
-                auto result = records_->act(a, o, r.param("id"), action, *body);
+                auto result = stripe_.sync->act(a, o, r.param("id"), action, *body);
                 // Converting an order answers the new invoice: 201 when it was just created.
                 return render(200, result);
               })));

@@ -12,7 +12,9 @@
 
 #include "crm/accounts.hpp"
 #include "crm/records.hpp"
+#include "crm/stripe_events.hpp"
 #include "crm/stripe_settings.hpp"
+#include "crm/stripe_sync.hpp"
 #include "crm/webhook_inbox.hpp"
 #include "net/router.hpp"
 
@@ -23,10 +25,12 @@ struct ApiOptions {
   bool secure_cookies = false;   // add "Secure" to the session cookie (behind HTTPS)
 };
 
-// The Stripe settings and the webhook inbox of every workspace (both required).
+// The Stripe side of every workspace (all required).
 struct StripeServices {
   std::shared_ptr<crm::StripeSettings> settings;
   std::shared_ptr<crm::WebhookInbox> inbox;
+  std::shared_ptr<crm::StripeSync> sync;
+  std::shared_ptr<crm::StripeEvents> events;
 };
 
 class Api {

@@ -596,6 +596,19 @@ json list_invoiceitems(Ctx& ctx, const Call& call) {
 
 // ---- Invoices ---------------------------------------------------------------------------------------
 
+// payment_settings[payment_method_types] on create and on a draft's update.
+void apply_payment_settings(json& invoice, const json& p) {
+  const json* settings = get_object(p, "payment_settings");
+  if (!settings) return;
+  if (auto types = get_string_list(*settings, "payment_method_types")) {
+    for (const auto& t : *types)
+      if (t != "card" && t != "us_bank_account")
+        throw invalid_param("payment_settings[payment_method_types]",
+                            "The Stripe sandbox supports the payment method types card and us_bank_account; got " + t + ".");
+    invoice["payment_settings"]["payment_method_types"] = *types;
+  }
+}
+
 json create_invoice(Ctx& ctx, const Call& call) {
   const json& p = call.params;
   json& customer = ctx.account.get(require_string(p, "customer"), "customer", "customer", "customer");
@@ -611,15 +624,7 @@ json create_invoice(Ctx& ctx, const Call& call) {
   invoice["footer"] = nullable_string(p, "footer");
   if (auto pm = get_string(p, "default_payment_method"); pm && !pm->empty())
     invoice["default_payment_method"] = resolve_payment_method(ctx, *pm, "default_payment_method")["id"];
-  if (const json* settings = get_object(p, "payment_settings")) {
-    if (auto types = get_string_list(*settings, "payment_method_types")) {
-      for (const auto& t : *types)
-        if (t != "card" && t != "us_bank_account")
-          throw invalid_param("payment_settings[payment_method_types]",
-                              "The Stripe sandbox supports the payment method types card and us_bank_account; got " + t + ".");
-      invoice["payment_settings"]["payment_method_types"] = *types;
-    }
-  }
+  apply_payment_settings(invoice, p);
   apply_metadata(invoice["metadata"], p);
   if (behavior == "include") {
     for (const auto& item_id : ctx.account.order["invoiceitem"]) {
@@ -663,6 +668,7 @@ json update_invoice(Ctx& ctx, const Call& call) {
   }
   if (p.contains("description")) invoice["description"] = nullable_string(p, "description");
   if (p.contains("footer")) invoice["footer"] = nullable_string(p, "footer");
+  apply_payment_settings(invoice, p);
   if (auto pm = get_string(p, "default_payment_method"))
     invoice["default_payment_method"] =
         pm->empty() ? json(nullptr) : resolve_payment_method(ctx, *pm, "default_payment_method")["id"];

@@ -191,6 +191,39 @@ const std::vector<Migration>& migrations() {
            "CREATE INDEX stripe_events_received ON stripe_events (workspace_id, received_at)",
            "CREATE INDEX stripe_events_status ON stripe_events (status, received_at)",
        }},
+      {3,
+       "stripe_sync",
+       {
+           // Outbound sync state of quotes and invoices: '' (never synced), 'synced' or
+           // 'failed' with Stripe's reason, shown to the user beside a retry.
+           "ALTER TABLE quotes ADD COLUMN stripe_sync_status TEXT NOT NULL DEFAULT ''",
+           "ALTER TABLE quotes ADD COLUMN stripe_sync_error TEXT",
+           "ALTER TABLE invoices ADD COLUMN stripe_sync_status TEXT NOT NULL DEFAULT ''",
+           "ALTER TABLE invoices ADD COLUMN stripe_sync_error TEXT",
+           // The invoice Stripe made when the order's quote was accepted: adopted by the
+           // order's invoice instead of creating a second one.
+           "ALTER TABLE orders ADD COLUMN stripe_invoice_id TEXT",
+           // /pay/{token}: the random token of the invoice's current payment link.
+           "ALTER TABLE invoices ADD COLUMN payment_link_token TEXT",
+           "CREATE UNIQUE INDEX invoices_payment_link_token ON invoices (payment_link_token)",
+           "CREATE INDEX invoices_stripe_invoice ON invoices (workspace_id, stripe_invoice_id)",
+           "CREATE INDEX quotes_stripe_quote ON quotes (workspace_id, stripe_quote_id)",
+           // A Stripe payment or refund is recorded once, however often its events arrive.
+           "CREATE UNIQUE INDEX payments_stripe_payment ON payments (workspace_id, stripe_payment_intent_id) "
+           "WHERE kind = 'payment'",
+           "CREATE UNIQUE INDEX payments_stripe_refund ON payments (workspace_id, stripe_refund_id)",
+           // The catalogue products a workspace's free-text and tax lines are sold as.
+           "ALTER TABLE stripe_settings ADD COLUMN free_text_product_id TEXT",
+           "ALTER TABLE stripe_settings ADD COLUMN tax_product_id TEXT",
+           "ALTER TABLE stripe_settings ADD COLUMN reconciled_at TEXT",
+           // Inbox processing: when the next attempt is due (a lease while one runs, the
+           // back-off after a failure, NULL once done or given up) and what it did.
+           "ALTER TABLE stripe_events ADD COLUMN next_attempt_at TEXT",
+           "ALTER TABLE stripe_events ADD COLUMN outcome TEXT",
+           "ALTER TABLE stripe_events ADD COLUMN source TEXT NOT NULL DEFAULT 'webhook'",
+           "UPDATE stripe_events SET next_attempt_at = received_at WHERE status = 'pending'",
+           "CREATE INDEX stripe_events_due ON stripe_events (next_attempt_at)",
+       }},
   };
   return kMigrations;
 }

@@ -1,0 +1,220 @@
+#include "crm/stripe_events.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace settle::crm {
+
+using nlohmann::json;
+using store::Rows;
+using store::RowView;
+using store::SqlValue;
+using store::Tx;
+
+namespace {
+
+constexpr const char* kSelectDue =
+    "SELECT workspace_id, event_id, type, attempts, payload FROM stripe_events "
+    "WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= :now ORDER BY created, received_at, event_id LIMIT :limit";
+constexpr const char* kClaim =
+    "UPDATE stripe_events SET attempts = attempts + 1, next_attempt_at = :lease "
+    "WHERE workspace_id = :ws AND event_id = :id AND attempts = :attempts AND next_attempt_at IS NOT NULL "
+    "AND next_attempt_at <= :now";
+constexpr const char* kFinish =
+    "UPDATE stripe_events SET status = :status, outcome = :outcome, last_error = :error, next_attempt_at = :next, "
+    "processed_at = :now WHERE workspace_id = :ws AND event_id = :id";
+// A claimed event is 'pending' with attempts > 0 and next_attempt_at in the future (a
+// failed one is 'failed'); a never-claimed one has attempts = 0.
+constexpr const char* kReleaseLeases =
+    "UPDATE stripe_events SET next_attempt_at = :now WHERE status = 'pending' AND attempts > 0 "
+    "AND next_attempt_at > :now";
+constexpr const char* kNewestEventCreated =
+    "SELECT MAX(created) AS newest FROM stripe_events WHERE workspace_id = :ws";
+constexpr const char* kInsertEvent =
+    "INSERT INTO stripe_events (workspace_id, event_id, type, created, livemode, payload, received_at, status, "
+    "attempts, next_attempt_at, source) VALUES (:ws, :id, :type, :created, :livemode, :payload, :at, 'pending', 0, "
+    ":at, 'reconcile') ON CONFLICT (workspace_id, event_id) DO NOTHING";
+constexpr const char* kSetReconciledAt = "UPDATE stripe_settings SET reconciled_at = :at WHERE workspace_id = :ws";
+constexpr const char* kRetry =
+    "UPDATE stripe_events SET status = 'pending', attempts = 0, next_attempt_at = :now "
+    "WHERE workspace_id = :ws AND event_id = :id AND status IN ('failed', 'ignored')";
+constexpr const char* kSelectEvent =
+    "SELECT event_id, status, attempts FROM stripe_events WHERE workspace_id = :ws AND event_id = :id";
+
+constexpr std::chrono::seconds kLease{60};
+// Reconciliation starts this long before the newest event stored: webhooks of one moment
+// arrive in any order, so the newest one says little about those just before it.
+constexpr std::int64_t kReconcileOverlapSeconds = 600;
+constexpr std::int64_t kStripeEventRetentionSeconds = 30 * 86400;
+constexpr int kReconcileMaxPages = 100;  // 10,000 events a run
+
+std::string error_text(const Error& e) { return e.message; }  // never the log text: it may name internals
+
+}  // namespace
+
+std::chrono::seconds event_retry_delay(int attempts) {
+  std::int64_t s = 2;
+  for (int i = 1; i < attempts && s < 3600; ++i) s *= 2;
+  return std::chrono::seconds(std::min<std::int64_t>(s, 3600));
+}
+
+StripeEvents::StripeEvents(std::shared_ptr<store::Database> db, std::shared_ptr<StripeSettings> settings,
+                           std::shared_ptr<StripeSync> sync)
+    : db_(std::move(db)), settings_(std::move(settings)), sync_(std::move(sync)) {}
+
+Status StripeEvents::finish(const std::string& ws, const std::string& event_id, std::string_view status,
+                            const std::string& outcome, const std::optional<std::string>& next_attempt) {
+  auto done = db_->write<long long>([&](Tx& tx) -> Result<long long> {
+    return tx.exec(kFinish, {{"status", std::string(status)},
+                             {"outcome", status == "failed" ? SqlValue(nullptr) : SqlValue(outcome)},
+                             {"error", status == "failed" ? SqlValue(outcome) : SqlValue(nullptr)},
+                             {"next", next_attempt ? SqlValue(*next_attempt) : SqlValue(nullptr)},
+                             {"now", store::now_timestamp()},
+                             {"ws", ws},
+                             {"id", event_id}});
+  });
+  if (!done) return fail(done.error());
+  return {};
+}
+
+Result<int> StripeEvents::process_due(int limit) {
+  auto due = db_->read<Rows>([&](Tx& tx) -> Result<Rows> {
+    return tx.query(kSelectDue, {{"now", store::now_timestamp()}, {"limit", std::int64_t{limit}}});
+  });
+  if (!due) return fail(due.error());
+  int handled = 0;
+  for (size_t i = 0; i < due->size(); ++i) {
+    RowView r(*due, i);
+    std::string ws = r.text("workspace_id"), id = r.text("event_id"), type = r.text("type");
+    std::int64_t attempts = r.integer("attempts");
+    auto claimed = db_->write<long long>([&](Tx& tx) -> Result<long long> {
+      return tx.exec(kClaim, {{"lease", store::timestamp_from_now(kLease)},
+                              {"ws", ws},
+                              {"id", id},
+                              {"attempts", attempts},
+                              {"now", store::now_timestamp()}});
+    });
+    if (!claimed) return fail(claimed.error());
+    if (*claimed != 1) continue;  // another processor has it
+    ++handled;
+    json event = json::parse(r.text("payload"), nullptr, false);
+    bool ignored = false;
+    Result<std::string> outcome = fail(Error::internal("stored event is not JSON"));
+    if (event.is_object()) {
+      // A bug in a handler must cost one event a retry, not the processor thread.
+      try {
+        outcome = sync_->apply_event(ws, event, ignored);
+      } catch (const std::exception& e) {
+        outcome = fail(Error::internal(std::string("applying the event threw: ") + e.what()));
+      }
+    }
+    Status st;
+    if (outcome) {
+      st = finish(ws, id, ignored ? "ignored" : "processed", *outcome, std::nullopt);
+      spdlog::info("stripe event {} {} {}: {}", id, type, ignored ? "ignored" : "processed", *outcome);
+    } else {
+      int tried = static_cast<int>(attempts) + 1;
+      std::optional<std::string> next;
+      if (tried < kMaxEventAttempts) next = store::timestamp_from_now(event_retry_delay(tried));
+      st = finish(ws, id, "failed", error_text(outcome.error()), next);
+      spdlog::warn("stripe event {} {} failed (attempt {}{}): {}", id, type, tried,
+                   next ? ", will retry" : ", giving up", outcome.error().log.empty() ? outcome.error().message
+                                                                                       : outcome.error().log);
+    }
+    if (!st) return fail(st.error());
+  }
+  return handled;
+}
+
+Status StripeEvents::release_stale_leases() {
+  auto released = db_->write<long long>([&](Tx& tx) -> Result<long long> {
+    return tx.exec(kReleaseLeases, {{"now", store::now_timestamp()}});
+  });
+  if (!released) return fail(released.error());
+  if (*released > 0) spdlog::info("released {} stripe event(s) left claimed by a previous run", *released);
+  return {};
+}
+
+Result<json> StripeEvents::reconcile(const std::string& ws) {
+  auto client = settings_->client(ws);
+  if (!client) return fail(client.error());
+  if (!*client) return fail(Error::validation("secretKey", "the workspace has no Stripe secret key"));
+  auto newest = db_->read<std::int64_t>([&](Tx& tx) -> Result<std::int64_t> {
+    auto row = tx.query_one(kNewestEventCreated, {{"ws", ws}});
+    return row ? RowView(*row, 0).integer("newest") : std::int64_t{0};
+  });
+  if (!newest) return fail(newest.error());
+  std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  std::int64_t since = *newest > 0 ? *newest - kReconcileOverlapSeconds : now - kStripeEventRetentionSeconds;
+
+  int fetched = 0, stored = 0;
+  std::string starting_after;
+  for (int page = 0; page < kReconcileMaxPages; ++page) {
+    stripe::FormParams params = stripe::FormParams::object();
+    params["created"] = {{"gte", since}};
+    params["limit"] = 100;  // all types: Stripe filters at most 20, Settle subscribes to more
+    if (!starting_after.empty()) params["starting_after"] = starting_after;
+    auto list = (*client)->request("GET", "/v1/events", params);
+    if (!list) return fail(list.error());
+    const json& data = (*list)["data"];
+    if (!data.is_array()) return fail(Error::upstream("Stripe's event list has no data"));
+    for (const auto& e : data) {
+      if (!e.is_object() || !e["id"].is_string() || !e["type"].is_string()) continue;
+      const auto& wanted = stripe_webhook_events();
+      if (std::find(wanted.begin(), wanted.end(), e["type"].get<std::string>()) == wanted.end()) continue;
+      ++fetched;
+      auto inserted = db_->write<long long>([&](Tx& tx) -> Result<long long> {
+        return tx.exec(kInsertEvent, {{"ws", ws},
+                                      {"id", e["id"].get<std::string>()},
+                                      {"type", e["type"].get<std::string>()},
+                                      {"created", e.value("created", std::int64_t{0})},
+                                      {"livemode", std::int64_t{e.value("livemode", false) ? 1 : 0}},
+                                      {"payload", e.dump()},
+                                      {"at", store::now_timestamp()}});
+      });
+      if (!inserted) return fail(inserted.error());
+      if (*inserted == 1) {
+        ++stored;
+        spdlog::info("reconciliation found missed stripe event {} {} for workspace {}", e["id"].get<std::string>(),
+                     e["type"].get<std::string>(), ws);
+      }
+    }
+    if (!(*list).value("has_more", false) || data.empty()) break;
+    starting_after = data.back()["id"].get<std::string>();
+  }
+  auto marked = db_->write<long long>([&](Tx& tx) -> Result<long long> {
+    return tx.exec(kSetReconciledAt, {{"at", store::now_timestamp()}, {"ws", ws}});
+  });
+  if (!marked) return fail(marked.error());
+  return json{{"fetched", fetched}, {"stored", stored}};
+}
+
+Result<json> StripeEvents::reconcile(const Actor& actor) {
+  if (actor.role != Role::Admin) return fail(Error::forbidden("only an ADMIN of this workspace can do this"));
+  auto result = reconcile(actor.workspace_id);
+  if (!result) return result;
+  auto processed = process_due();
+  if (!processed) return fail(processed.error());
+  (*result)["processed"] = *processed;
+  return result;
+}
+
+Result<json> StripeEvents::retry(const Actor& actor, std::string_view event_id) {
+  if (actor.role != Role::Admin) return fail(Error::forbidden("only an ADMIN of this workspace can do this"));
+  auto changed = db_->write<json>([&](Tx& tx) -> Result<json> {
+    auto row = tx.query_one(kSelectEvent, {{"ws", actor.workspace_id}, {"id", std::string(event_id)}});
+    if (!row) return fail(Error::not_found("event"));
+    std::string status = RowView(*row, 0).text("status");
+    if (tx.exec(kRetry, {{"now", store::now_timestamp()}, {"ws", actor.workspace_id}, {"id", std::string(event_id)}}) != 1)
+      return fail(Error::conflict("the event is " + status + "; only a failed or ignored event can be retried", "status"));
+    return json{{"id", std::string(event_id)}, {"status", "pending"}};
+  });
+  if (!changed) return changed;
+  if (auto processed = process_due(); !processed) return fail(processed.error());
+  return changed;
+}
+
+}  // namespace settle::crm

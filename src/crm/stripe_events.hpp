@@ -1,0 +1,69 @@
+// Processing of the Stripe webhook inbox (stripe_events), and the reconciliation that
+// heals lost webhooks.
+//
+// An event is due while next_attempt_at is set and has passed. A processor claims an event
+// by compare-and-set on its attempt count, which also sets a lease (next_attempt_at a
+// minute ahead): two processors (two Settle instances on one PostgreSQL) never apply one
+// event at once, and an event whose processor died is taken up again when the lease ends.
+// Outcomes: processed (with what it did), ignored (it concerns nothing Settle keeps), or
+// failed — retried with exponential back-off (2 s doubling to 1 h) up to kMaxEventAttempts,
+// then kept failed for an ADMIN to retry. Every event stays in the table for audit.
+//
+// Events are applied oldest (Stripe's `created`) first; correctness does not depend on the
+// order, since StripeSync::apply_event converges records on Stripe's current state.
+//
+// Reconciliation pages through GET /v1/events from a little before the newest event the
+// workspace has (or 30 days, Stripe's retention, on the first run) and stores every event
+// the inbox lacks, as if its webhook had arrived; the processor then applies it.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+#include "crm/records.hpp"
+#include "crm/stripe_settings.hpp"
+#include "crm/stripe_sync.hpp"
+#include "store/database.hpp"
+
+namespace settle::crm {
+
+inline constexpr int kMaxEventAttempts = 12;
+
+class StripeEvents {
+ public:
+  StripeEvents(std::shared_ptr<store::Database> db, std::shared_ptr<StripeSettings> settings,
+               std::shared_ptr<StripeSync> sync);
+
+  // Applies up to `limit` due events. Answers how many it handled (any outcome).
+  Result<int> process_due(int limit = 50);
+
+  // Ends the leases a crashed process left (events it had claimed but not finished), so
+  // they are applied now instead of when their lease ends. Only for a database that one
+  // Settle process uses alone (SQLite): on a shared one a lease may be another's, live.
+  Status release_stale_leases();
+
+  // Reconciliation of one workspace: {"fetched": n, "stored": m}.
+  Result<nlohmann::json> reconcile(const std::string& workspace_id);
+  // POST /rest/stripe/reconcile (ADMIN): reconcile, then process what it stored.
+  Result<nlohmann::json> reconcile(const Actor& actor);
+  // POST /rest/stripe/events/{id}/retry (ADMIN): makes a failed or ignored event due now.
+  Result<nlohmann::json> retry(const Actor& actor, std::string_view event_id);
+
+ private:
+  Status finish(const std::string& ws, const std::string& event_id, std::string_view status,
+                const std::string& outcome, const std::optional<std::string>& next_attempt);
+
+  std::shared_ptr<store::Database> db_;
+  std::shared_ptr<StripeSettings> settings_;
+  std::shared_ptr<StripeSync> sync_;
+};
+
+// The wait before attempt `attempts + 1` of a failed event.
+std::chrono::seconds event_retry_delay(int attempts);
+
+}  // namespace settle::crm

@@ -36,6 +36,9 @@ constexpr const char* kUpsertSettings =
 constexpr const char* kConnectedWorkspaces =
     "SELECT workspace_id FROM stripe_settings WHERE secret_key_sealed IS NOT NULL ORDER BY workspace_id";
 constexpr const char* kSelectSubdomain = "SELECT subdomain FROM workspaces WHERE id = :ws";
+constexpr const char* kSelectWorkspaceBySubdomain = "SELECT id FROM workspaces WHERE subdomain = :sub";
+constexpr const char* kSelectWebhookSecrets =
+    "SELECT webhook_secrets_sealed FROM stripe_settings WHERE workspace_id = :ws";
 constexpr const char* kWorkspacesWithWebhookSecrets =
     "SELECT workspace_id FROM stripe_settings WHERE webhook_secret_count > 0 ORDER BY workspace_id LIMIT 2";
 
@@ -281,7 +284,7 @@ Result<json> StripeSettings::put(const Actor& actor, const json& body) {
     webhook_secrets = std::move(list);
   }
 
-  return db_->write<json>([&](Tx& tx) -> Result<json> {
+  auto saved = db_->write<json>([&](Tx& tx) -> Result<json> {
     auto current = load(tx, box_, actor.workspace_id);
     if (!current) return fail(current.error());
     Stored s = current->value_or(Stored{});
@@ -298,14 +301,62 @@ Result<json> StripeSettings::put(const Actor& actor, const json& body) {
     if (!saved) return fail(saved.error());
     return render(*saved);
   });
+  // After the commit, so that the receive path cannot remember the secrets from before it.
+  forget_webhook_secrets(actor.workspace_id);
+  return saved;
 }
 
 Result<std::vector<std::string>> StripeSettings::webhook_secrets(const std::string& workspace_id) {
-  return db_->read<std::vector<std::string>>([&](Tx& tx) -> Result<std::vector<std::string>> {
-    auto s = load(tx, box_, workspace_id);
-    if (!s) return fail(s.error());
-    return *s ? (*s)->webhook_secrets : std::vector<std::string>{};
+  const auto now = std::chrono::steady_clock::now();
+  std::uint64_t generation = 0;
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    auto it = webhook_secrets_cache_.find(workspace_id);
+    if (it != webhook_secrets_cache_.end() && now - it->second.read_at < options_.webhook_secrets_ttl)
+      return it->second.secrets;
+    generation = cache_generation_;
+  }
+  auto secrets = db_->read<std::vector<std::string>>([&](Tx& tx) -> Result<std::vector<std::string>> {
+    std::vector<std::string> out;
+    auto row = tx.query_one(kSelectWebhookSecrets, {{"ws", workspace_id}});
+    if (!row) return out;
+    auto sealed = RowView(*row, 0).opt_text("webhook_secrets_sealed");
+    if (!sealed) return out;
+    auto text = box_.open(*sealed, webhook_secrets_ad(workspace_id));
+    if (!text) return fail(text.error());
+    auto arr = json::parse(*text, nullptr, false);
+    if (!arr.is_array()) return fail(Error::internal("stripe_settings.webhook_secrets_sealed is not a JSON array"));
+    for (const auto& v : arr) out.push_back(v.get<std::string>());
+    return out;
   });
+  if (!secrets) return secrets;
+  std::lock_guard<std::mutex> lock(cache_mutex_);
+  if (generation == cache_generation_) webhook_secrets_cache_[workspace_id] = CachedSecrets{*secrets, now};
+  return secrets;
+}
+
+void StripeSettings::forget_webhook_secrets(const std::string& workspace_id) {
+  std::lock_guard<std::mutex> lock(cache_mutex_);
+  ++cache_generation_;
+  webhook_secrets_cache_.erase(workspace_id);
+}
+
+Result<std::optional<std::string>> StripeSettings::workspace_for_subdomain(const std::string& subdomain) {
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    auto it = workspace_by_subdomain_.find(subdomain);
+    if (it != workspace_by_subdomain_.end()) return std::optional<std::string>(it->second);
+  }
+  auto found = db_->read<std::optional<std::string>>([&](Tx& tx) -> Result<std::optional<std::string>> {
+    auto row = tx.query_one(kSelectWorkspaceBySubdomain, {{"sub", subdomain}});
+    return row ? std::optional<std::string>(RowView(*row, 0).text("id")) : std::nullopt;
+  });
+  // Only subdomains that exist are remembered, so unknown ones cannot fill the memory.
+  if (found && *found) {
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    workspace_by_subdomain_.emplace(subdomain, **found);
+  }
+  return found;
 }
 
 Result<std::optional<std::string>> StripeSettings::only_workspace_with_webhook_secrets() {
@@ -409,6 +460,7 @@ Result<json> StripeSettings::register_webhook_endpoint(const Actor& actor, const
                 {"livemode", endpoint->livemode},
                 {"status", endpoint->status}};
   });
+  forget_webhook_secrets(actor.workspace_id);
   if (saved)
     spdlog::info("stripe webhook endpoint {} registered for workspace {} by {}", endpoint->id, actor.workspace_id,
                  actor.label);

@@ -7,10 +7,14 @@
 // characters). No key or secret ever goes into a log line or an error message.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -34,6 +38,10 @@ struct StripeSettingsOptions {
   std::string public_url;
   // How long one attempt of a Stripe call may take before it is retried.
   long request_timeout_ms = 30000;
+  // How long a workspace's webhook secrets, once read, are used from memory by the
+  // webhook receive path (webhook_secrets()). A change made through this instance drops
+  // them at once; another instance sharing the database sees it within this time.
+  std::chrono::milliseconds webhook_secrets_ttl{1000};
 };
 
 // The webhook events Settle subscribes its endpoint to.
@@ -53,7 +61,12 @@ class StripeSettings {
   Result<nlohmann::json> register_webhook_endpoint(const Actor& actor, const nlohmann::json& body);
 
   // The active webhook signing secrets of a workspace (empty when none are configured).
+  // Every webhook delivery asks for them: they are kept unsealed in memory for
+  // options().webhook_secrets_ttl (see there).
   Result<std::vector<std::string>> webhook_secrets(const std::string& workspace_id);
+  // The workspace a webhook URL's subdomain names, nullopt for an unknown one. Known
+  // subdomains are remembered: a workspace's subdomain never changes.
+  Result<std::optional<std::string>> workspace_for_subdomain(const std::string& subdomain);
   // The one workspace that has webhook secrets, if exactly one does.
   Result<std::optional<std::string>> only_workspace_with_webhook_secrets();
 
@@ -65,9 +78,22 @@ class StripeSettings {
   const StripeSettingsOptions& options() const { return options_; }
 
  private:
+  // Drops the remembered webhook secrets of a workspace (after its settings changed).
+  void forget_webhook_secrets(const std::string& workspace_id);
+
   std::shared_ptr<store::Database> db_;
   SecretBox box_;
   StripeSettingsOptions options_;
+
+  struct CachedSecrets {
+    std::vector<std::string> secrets;
+    std::chrono::steady_clock::time_point read_at;
+  };
+  std::mutex cache_mutex_;  // guards the three members below
+  std::unordered_map<std::string, CachedSecrets> webhook_secrets_cache_;
+  std::unordered_map<std::string, std::string> workspace_by_subdomain_;
+  // Bumped by every forget: a read that began before it is not remembered.
+  std::uint64_t cache_generation_ = 0;
 };
 
 // The master key for secrets at rest: `env_value` (SETTLE_MASTER_KEY, base64url as

@@ -13,7 +13,6 @@ using store::Tx;
 
 namespace {
 
-constexpr const char* kSelectWorkspaceId = "SELECT id FROM workspaces WHERE subdomain = :sub";
 constexpr const char* kInsertEvent =
     "INSERT INTO stripe_events (workspace_id, event_id, type, created, livemode, payload, received_at, status, "
     "attempts, next_attempt_at) VALUES (:ws, :id, :type, :created, :livemode, :payload, :at, 'pending', 0, :at) "
@@ -41,10 +40,7 @@ Result<json> WebhookInbox::receive(const std::optional<std::string>& subdomain, 
   // that the endpoint does not tell which subdomains exist.
   std::optional<std::string> workspace_id;
   if (subdomain) {
-    auto ws = db_->read<std::optional<std::string>>([&](Tx& tx) -> Result<std::optional<std::string>> {
-      auto row = tx.query_one(kSelectWorkspaceId, {{"sub", *subdomain}});
-      return row ? std::optional<std::string>(RowView(*row, 0).text("id")) : std::nullopt;
-    });
+    auto ws = settings_->workspace_for_subdomain(*subdomain);
     if (!ws) return fail(ws.error());
     workspace_id = *ws;
   } else {

@@ -7,10 +7,12 @@
 # over loopback with wrk, plus the same list and create called in-process (bench_api: no
 # HTTP). Writes docs/performance.md. Everything listens on 127.0.0.1 only, every step is
 # bounded in time, and the server and PostgreSQL are stopped however the run ends.
+# Then the webhook benchmark (scripts/bench_webhooks.sh, bench/webhooks), which writes the
+# "Webhooks" section of the same file.
 #   scripts/bench.sh [BUILD_DIR]    BUILD_DIR configured with -DSETTLE_BENCH=ON (make bench)
 # Environment: SETTLE_BENCH_INVOICES (100000), SETTLE_BENCH_SECONDS (10 per scenario),
 # SETTLE_BENCH_CONNECTIONS (32), SETTLE_BENCH_BACKENDS ("sqlite postgres"),
-# SETTLE_BENCH_OUT (docs/performance.md).
+# SETTLE_BENCH_SUITES ("api webhooks": which parts run), SETTLE_BENCH_OUT (docs/performance.md).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -26,6 +28,7 @@ invoices=${SETTLE_BENCH_INVOICES:-100000}
 seconds=${SETTLE_BENCH_SECONDS:-10}
 connections=${SETTLE_BENCH_CONNECTIONS:-32}
 backends=${SETTLE_BENCH_BACKENDS:-sqlite postgres}
+suites=${SETTLE_BENCH_SUITES:-api webhooks}
 out=${SETTLE_BENCH_OUT:-docs/performance.md}
 warmup_seconds=3
 wrk_threads=2
@@ -119,32 +122,44 @@ run_backend() {
     --seconds "$seconds" --body "$SETTLE_BENCH_BODY" >"$dir/create_inprocess.json" 2>"$dir/create_inprocess.log"
 }
 
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-started=$(date +%s)
-for backend in $backends; do
-  case "$backend" in
-    sqlite)
-      run_backend sqlite "sqlite:$results/sqlite.db"
-      ;;
-    postgres)
-      pg_port=${SETTLE_BENCH_PG_PORT:-$((40000 + RANDOM % 20000))}
-      pg_started=1
-      if ! pg_url=$(scripts/pg.sh start "$pgdir" "$pg_port"); then
-        echo "bench: could not start PostgreSQL; see $pgdir" >&2; cat "$pgdir"/*.log >&2 || true; exit 1
-      fi
-      run_backend postgres "$pg_url"
-      scripts/pg.sh stop "$pgdir"
-      pg_started=""
-      ;;
-    *) echo "bench: unknown backend '$backend'" >&2; exit 2 ;;
-  esac
-done
-load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+in_suites() { [[ " $suites " == *" $1 "* ]]; }
 
-python3 bench/api/report.py --results "$results" --out "$out" --backends "$backends" \
-  --invoices "$invoices" --seconds "$seconds" --warmup-seconds "$warmup_seconds" \
-  --connections "$connections" --wrk-threads "$wrk_threads" --workers "$workers" \
-  --list-filter "$list_filter" --list-order "$list_order" --list-limit "$list_limit" \
-  --create-body "$create_body" --load-before "$load_before" --load-after "$load_after" \
-  --wall-seconds "$(( $(date +%s) - started ))"
-echo "bench: wrote $out (raw figures in $results)"
+if in_suites api; then
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  started=$(date +%s)
+  for backend in $backends; do
+    case "$backend" in
+      sqlite)
+        run_backend sqlite "sqlite:$results/sqlite.db"
+        ;;
+      postgres)
+        pg_port=${SETTLE_BENCH_PG_PORT:-$((40000 + RANDOM % 20000))}
+        pg_started=1
+        if ! pg_url=$(scripts/pg.sh start "$pgdir" "$pg_port"); then
+          echo "bench: could not start PostgreSQL; see $pgdir" >&2; cat "$pgdir"/*.log >&2 || true; exit 1
+        fi
+        run_backend postgres "$pg_url"
+        scripts/pg.sh stop "$pgdir"
+        pg_started=""
+        ;;
+      *) echo "bench: unknown backend '$backend'" >&2; exit 2 ;;
+    esac
+  done
+  load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+  # report.py rewrites the whole file: keep the webhooks section, which it does not write.
+  webhooks_section=$(sed -n '/^<!-- webhooks:begin/,/^<!-- webhooks:end -->/p' "$out" 2>/dev/null || true)
+  python3 bench/api/report.py --results "$results" --out "$out" --backends "$backends" \
+    --invoices "$invoices" --seconds "$seconds" --warmup-seconds "$warmup_seconds" \
+    --connections "$connections" --wrk-threads "$wrk_threads" --workers "$workers" \
+    --list-filter "$list_filter" --list-order "$list_order" --list-limit "$list_limit" \
+    --create-body "$create_body" --load-before "$load_before" --load-after "$load_after" \
+    --wall-seconds "$(( $(date +%s) - started ))"
+  [ -z "$webhooks_section" ] || printf '\n%s\n' "$webhooks_section" >>"$out"
+  echo "bench: wrote $out (raw figures in $results)"
+fi
+
+if in_suites webhooks; then
+  # Its own PostgreSQL: the API benchmark's is stopped by now.
+  scripts/bench_webhooks.sh "$build"
+fi

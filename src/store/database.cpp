@@ -10,6 +10,9 @@
 #include <chrono>
 #include <ctime>
 #include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 namespace settle::store {
@@ -27,6 +30,25 @@ constexpr const char* kSqlitePragmas[] = {
     "PRAGMA busy_timeout=15000",
     "PRAGMA case_sensitive_like=ON",
 };
+
+// The writers of one SQLite file in this process queue on a mutex before BEGIN IMMEDIATE.
+// Left to SQLite, a writer that finds the file locked polls it from its busy handler,
+// sleeping 1, 2, 5, 10 ms and more between tries: under concurrent writes (webhooks,
+// creates) most of a request's time went to those sleeps, although each write holds the
+// lock for well under a millisecond. A waiter on the mutex runs as soon as the lock is
+// free. Another process writing the file still meets busy_timeout; and past kWriterWait
+// (as long as busy_timeout) a writer goes on without the mutex, so that SQLite's own
+// handling, not a hang, decides what a stuck writer gets.
+constexpr auto kWriterWait = std::chrono::seconds(15);
+
+std::timed_mutex& sqlite_writer_mutex(const std::string& url) {
+  static std::mutex registry_guard;
+  static std::map<std::string, std::unique_ptr<std::timed_mutex>> registry;  // one per file URL
+  std::lock_guard<std::mutex> guard(registry_guard);
+  auto& m = registry[url];
+  if (!m) m = std::make_unique<std::timed_mutex>();
+  return *m;
+}
 
 std::string strip_password(const std::string& url) {
   auto scheme = url.find("://");
@@ -265,6 +287,11 @@ Database::~Database() = default;
 
 Status Database::run_transaction(bool write, const std::function<Status(Tx&)>& body) {
   for (int attempt = 1;; ++attempt) {
+    std::unique_lock<std::timed_mutex> writer;
+    if (write && dialect_ == Dialect::Sqlite) {
+      writer = std::unique_lock<std::timed_mutex>(sqlite_writer_mutex(url_for_log_), std::defer_lock);
+      (void)writer.try_lock_for(kWriterWait);
+    }
     soci::session session(*pool_);
     bool open = false;
     try {

@@ -325,6 +325,19 @@ function ActionBar({
     }
   };
 
+  const refresh = async () => {
+    setRunning('refresh');
+    setFailure(null);
+    try {
+      const out = await mutate<Record<string, unknown>>('POST', `/rest/${object}/${rec.id}/refresh`, {});
+      store.prime(`/rest/${object}/${rec.id}`, out);
+      toast('Up to date with Stripe');
+    } catch (e) {
+      setFailure({ spec: { action: 'refresh', label: 'Refresh from Stripe', tone: 'default', stripe: true }, error: e as ApiError });
+    } finally {
+      setRunning(null);
+    }
+  };
   const retrySpec: ActionSpec | null = failure?.spec ?? (syncFailed ? actions.find((a) => a.stripe) ?? null : null);
   const shownLink = link?.url ?? (rec.stripePaymentLink as string | undefined);
 
@@ -342,6 +355,11 @@ function ActionBar({
             {running === a.action ? `${a.label}…` : a.label}
           </button>
         ))}
+        {object === 'invoices' && !!rec.stripeInvoiceId && (
+          <button type="button" className="btn btn-ghost" disabled={running !== null} onClick={() => void refresh()} title="Re-read this invoice and its payments from Stripe">
+            {running === 'refresh' ? 'Refreshing…' : 'Refresh from Stripe'}
+          </button>
+        )}
       </div>
       {(failure || syncFailed) && (
         <div className="alert alert-error action-error" role="alert">
@@ -355,14 +373,14 @@ function ActionBar({
             )}
           </div>
           {retrySpec && (
-            <button type="button" className="btn btn-small" onClick={() => void run(retrySpec)} disabled={running !== null}>
+            <button type="button" className="btn btn-small" onClick={() => void (retrySpec.action === 'refresh' ? refresh() : run(retrySpec))} disabled={running !== null}>
               Retry
             </button>
           )}
         </div>
       )}
       {shownLink && COLLECTING.includes(rec.status ?? '') && (
-        <div className="paylink" aria-label="Payment link">
+        <div className="paylink">
           <label htmlFor="paylink-url" className="small muted">
             Payment link
           </label>

@@ -145,6 +145,9 @@ interface StripeEvent {
   attempts: number;
   lastError: string | null;
   livemode: boolean;
+  outcome?: string | null;
+  source?: string | null;
+  nextAttemptAt?: string | null;
 }
 
 function WebhooksTab() {
@@ -172,6 +175,29 @@ function WebhooksTab() {
     }
   };
   const ep = settings.data?.webhookEndpoint;
+  const retry = async (id: string) => {
+    setError(null);
+    try {
+      await api.post(`/rest/stripe/events/${encodeURIComponent(id)}/retry`);
+      toast('Event queued again');
+      void events.reload();
+    } catch (err) {
+      setError(err as ApiError);
+    }
+  };
+  const reconcile = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const out = await api.post<{ fetched?: number; stored?: number }>('/rest/stripe/reconcile');
+      toast(`Asked Stripe: ${out.fetched ?? 0} events seen, ${out.stored ?? 0} new`);
+      void events.reload();
+    } catch (err) {
+      setError(err as ApiError);
+    } finally {
+      setBusy(false);
+    }
+  };
   return (
     <>
       <Card title="Webhook endpoint">
@@ -193,7 +219,19 @@ function WebhooksTab() {
         {!settings.data?.configured && <p className="hint">Save the Stripe keys first.</p>}
         <ErrorBox error={error} />
       </Card>
-      <Card title="Last events received" actions={<button className="btn btn-small" onClick={() => void events.reload()}>Refresh</button>}>
+      <Card
+        title="Last events received"
+        actions={
+          <>
+            <button className="btn btn-small" type="button" onClick={() => void reconcile()} disabled={busy}>
+              Fetch missed events
+            </button>
+            <button className="btn btn-small" type="button" onClick={() => void events.reload()}>
+              Refresh
+            </button>
+          </>
+        }
+      >
         <ErrorBox error={events.error} />
         {events.data && events.data.length === 0 && <p className="muted">No events received yet.</p>}
         {events.data && events.data.length > 0 && (
@@ -203,18 +241,32 @@ function WebhooksTab() {
                 <th>Received</th>
                 <th>Type</th>
                 <th>Outcome</th>
+                <th>What it did</th>
                 <th className="num">Attempts</th>
-                <th>Error</th>
+                <th><span className="visually-hidden">Actions</span></th>
               </tr>
             </thead>
             <tbody>
               {events.data.map((e) => (
                 <tr key={e.id}>
-                  <td className="nowrap" title={e.id}>{fmt.dateTime(e.receivedAt)}</td>
+                  <td className="nowrap" title={e.id}>
+                    {fmt.dateTime(e.receivedAt)}
+                    {e.source === 'reconcile' && <span className="muted small"> · fetched</span>}
+                  </td>
                   <td><code>{e.type}</code></td>
                   <td><StatusBadge status={e.status} /></td>
+                  <td className="small">
+                    {e.status === 'failed' ? <span className="text-red">{e.lastError}</span> : e.outcome ?? e.lastError ?? ''}
+                    {e.status === 'failed' && e.nextAttemptAt && <span className="muted"> · next try {fmt.relative(e.nextAttemptAt)}</span>}
+                  </td>
                   <td className="num">{e.attempts}</td>
-                  <td className="small">{e.lastError ?? ''}</td>
+                  <td>
+                    {(e.status === 'failed' || e.status === 'ignored') && (
+                      <button type="button" className="btn btn-small" onClick={() => void retry(e.id)}>
+                        Retry
+                      </button>
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -286,15 +286,36 @@ for (const backend of backends()) {
 
     test('a verified body that is not a Stripe event is refused and not stored', async () => {
       const before = server.storedRows()?.length;
+      const ids = ['evt_not_an_event_1', 'evt_truncated', 'evt_object_5', 'evt_later_null', 'evt_in_array', 'evt_trailing'];
       for (const body of [
         JSON.stringify({ id: 'evt_not_an_event_1', object: 'invoice', type: 'invoice.paid' }),
         JSON.stringify({ object: 'event', type: 'invoice.paid' }),
         '{"id":"evt_truncated", "object":"event"',
+        '{"id":"evt_object_5","object":5,"type":"invoice.paid"}',
+        '{"id":{"id":"evt_nested"},"object":"event","type":"invoice.paid"}',
+        '{"id":"evt_later_null","object":"event","type":"invoice.paid","id":null}',
+        '[{"id":"evt_in_array","object":"event","type":"invoice.paid"}]',
+        '{"id":"evt_trailing","object":"event","type":"invoice.paid"} x',
       ]) {
         const r = await server.deliver('/acme', body, signed(body, secret));
         assert.equal(r.status, 400, `${body}: ${r.text}`);
+        assert.equal(r.body?.error?.code, 'BAD_REQUEST', `${body}: ${r.text}`);
       }
-      await assertStoredNowhere(['evt_not_an_event_1', 'evt_truncated'], before);
+      await assertStoredNowhere(ids, before);
+    });
+
+    test('the event fields are read from the top level, in any key order', async () => {
+      const { id, event } = invoicePaidEvent({ livemode: true, type: 'invoice.payment_succeeded' });
+      // data (with its own id, object and livemode) first, the event's members last.
+      const { data, ...rest } = event;
+      const payload = JSON.stringify({ data, ...rest }, null, 2);
+      assert.ok(payload.indexOf('"object": "invoice"') < payload.lastIndexOf('"object": "event"'));
+      assertAccepted(await server.deliver('/acme', payload, signed(payload, secret)), false, 'data first');
+      const listed = (await server.events('acme')).find((e) => e.id === id);
+      assert.ok(listed, 'stored under the event id, not the invoice id');
+      assert.equal(listed.type, 'invoice.payment_succeeded');
+      assert.equal(listed.livemode, true);
+      assert.equal(listed.created, event.created);
     });
   });
 }

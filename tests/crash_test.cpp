@@ -229,6 +229,13 @@ TEST_P(CrashTest, KillNineDuringAWebhookBurstLosesAndDuplicatesNothing) {
   }
   EXPECT_EQ(stripe("/v1/customers?limit=100")["data"].size(), 1u);
   EXPECT_EQ(stripe("/v1/invoices?limit=100")["data"].size(), static_cast<size_t>(kInvoices));
+  // The kill really cut deliveries off: some needed Stripe's retry to arrive.
+  net::ClientRequest log_req;
+  log_req.url = sandbox_base + "/_sandbox/webhooks/deliveries?limit=500";
+  auto deliveries = json::parse(net::perform(log_req)->body, nullptr, false);
+  int retried = 0;
+  for (const auto& d : deliveries["deliveries"]) retried += d.value("attempts", 1) > 1;
+  EXPECT_GT(retried, 0) << deliveries.dump().substr(0, 2000);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CrashTest, ::testing::ValuesIn(backends()),

@@ -120,6 +120,16 @@ class StripeSyncTest : public ::testing::TestWithParam<std::string> {
   json wait_status(const std::string& object, const std::string& id, const std::string& status) {
     return wait_for(object, id, [&](const json& r) { return r["status"] == status; }, object + " " + status);
   }
+  // Waits until the sandbox has no delivery pending or held back.
+  void wait_deliveries_done(std::chrono::seconds limit = 20s) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      json counts = control("GET", "/_sandbox/webhooks/deliveries?limit=1")["counts"];
+      if (counts["pending"] == 0 && counts["held"] == 0) return;
+      std::this_thread::sleep_for(100ms);
+    }
+    ADD_FAILURE() << "the sandbox still has deliveries in flight";
+  }
   // Waits until no stored event is due any more (everything delivered has been applied).
   void wait_inbox_settled(std::chrono::seconds limit = 20s) {
     auto until = std::chrono::steady_clock::now() + limit;
@@ -389,8 +399,11 @@ TEST_P(StripeSyncTest, InvoiceFinalizeSurvivesFailuresAndTimeoutsWithoutDuplicat
 }
 
 TEST_P(StripeSyncTest, DuplicatedReorderedAndDroppedWebhooksConvergeOnStripe) {
-  // Every delivery three times, batches reversed, and then some lost.
-  control("POST", "/_sandbox/faults", {{"webhooks", {{"duplicate", 200}, {"reorder", 6}}}});
+  // Every event delivered four times (two endpoints, each delivery sent twice), batches
+  // reversed, and then some lost.
+  auto second = call("POST", "/rest/stripe/webhook-endpoint", {{"url", srv->base() + "/api/webhooks/stripe"}});
+  ASSERT_EQ(second.status, 201) << second.raw;
+  control("POST", "/_sandbox/faults", {{"webhooks", {{"duplicate", 400}, {"reorder", 6}}}});
   json quote = draft_quote();
   ASSERT_EQ(act("quotes", quote["id"], "finalize").status, 200);
   std::string sq = get("quotes", quote["id"])["stripeQuoteId"];
@@ -404,6 +417,9 @@ TEST_P(StripeSyncTest, DuplicatedReorderedAndDroppedWebhooksConvergeOnStripe) {
   wait_status("invoices", b["id"], "Paid");
 
   control("DELETE", "/_sandbox/faults");
+  // Let every earlier delivery land first: a late event of c's would rightly make it Paid.
+  wait_deliveries_done();
+  wait_inbox_settled();
   control("POST", "/_sandbox/faults", {{"webhooks", {{"drop", 50}}}});
   ASSERT_EQ(pay_card(c, "4242424242424242"), 200);
   std::this_thread::sleep_for(1s);
@@ -426,6 +442,7 @@ TEST_P(StripeSyncTest, DuplicatedReorderedAndDroppedWebhooksConvergeOnStripe) {
     EXPECT_EQ(local["amountPaid"], si["amount_paid"]);
   }
   EXPECT_EQ(count("SELECT COUNT(*) AS n FROM payments WHERE workspace_id = :ws"), 3);
+  EXPECT_EQ(count("SELECT COUNT(*) AS n FROM stripe_events WHERE workspace_id = :ws AND status = 'failed'"), 0);
   EXPECT_EQ(stripe("GET", "/v1/customers?limit=100")["data"].size(), 1u);
 }
 

@@ -206,9 +206,12 @@ InvoiceStatus converge_invoice_status(InvoiceStatus current, std::string_view st
                                       const InvoiceAmounts& amounts, bool payment_failed) {
   if (stripe_status == "void") return InvoiceStatus::Void;
   const std::int64_t paid = amounts.amount_paid, refunded = amounts.amount_refunded;
-  if (paid > 0 && refunded >= paid) return InvoiceStatus::Refunded;
-  if (paid >= amounts.total && paid > 0)
+  // Refund statuses follow a settled invoice only, as apply_refund does: a refund of part
+  // of a partial payment leaves the invoice collecting (amountRefunded shows it).
+  if (paid >= amounts.total && paid > 0) {
+    if (refunded >= paid) return InvoiceStatus::Refunded;
     return refunded > 0 ? InvoiceStatus::PartiallyRefunded : InvoiceStatus::Paid;
+  }
   // Paid at Stripe without a payment we can see (paid out of band, or a zero total).
   if (stripe_status == "paid") return refunded > 0 ? InvoiceStatus::PartiallyRefunded : InvoiceStatus::Paid;
   if (stripe_status == "uncollectible") return InvoiceStatus::Uncollectible;

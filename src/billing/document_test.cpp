@@ -398,6 +398,17 @@ TEST(DocumentNumbers, PrefixValidation) {
   }
 }
 
+TEST(ConvergeInvoiceStatus, OnlyReachableMovesCount) {
+  using S = InvoiceStatus;
+  EXPECT_TRUE(is_reachable(S::Open, S::Refunded));  // paid, then refunded, seen at once
+  EXPECT_TRUE(is_reachable(S::Draft, S::Paid));
+  EXPECT_TRUE(is_reachable(S::PaymentFailed, S::Open));
+  EXPECT_TRUE(is_reachable(S::Paid, S::Paid));
+  EXPECT_FALSE(is_reachable(S::Void, S::Open));  // a stale read after a void
+  EXPECT_FALSE(is_reachable(S::Paid, S::Open));
+  EXPECT_FALSE(is_reachable(S::Refunded, S::Paid));
+}
+
 }  // namespace
 }  // namespace settle::billing
 
@@ -429,7 +440,8 @@ TEST(ConvergeInvoiceStatus, FollowsStripeWhateverTheEventOrder) {
       {"decline then success", S::PaymentFailed, "paid", 10000, 0, false, S::Paid},
       {"partial refund", S::Paid, "paid", 10000, 2500, false, S::PartiallyRefunded},
       {"full refund", S::PartiallyRefunded, "paid", 10000, 10000, false, S::Refunded},
-      {"refund of a partial payment", S::PartiallyPaid, "open", 4000, 4000, false, S::Refunded},
+      {"refund of a partial payment", S::PartiallyPaid, "open", 4000, 4000, false, S::PartiallyPaid},
+      {"paid and refunded while events were lost", S::Open, "paid", 10000, 10000, false, S::Refunded},
       {"voided", S::Open, "void", 0, 0, false, S::Void},
       {"written off", S::Open, "uncollectible", 0, 0, false, S::Uncollectible},
       {"written off, then paid", S::Uncollectible, "paid", 10000, 0, false, S::Paid},

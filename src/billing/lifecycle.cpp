@@ -223,6 +223,21 @@ Status check_move(QuoteStatus from, QuoteStatus to) { return check_move_of(from,
 Status check_move(OrderStatus from, OrderStatus to) { return check_move_of(from, to); }
 Status check_move(InvoiceStatus from, InvoiceStatus to) { return check_move_of(from, to); }
 
+bool is_reachable(InvoiceStatus from, InvoiceStatus to) {
+  std::vector<InvoiceStatus> seen{from}, frontier{from};
+  while (!frontier.empty()) {
+    InvoiceStatus s = frontier.back();
+    frontier.pop_back();
+    if (s == to) return true;
+    for (InvoiceStatus next : allowed_moves(s))
+      if (std::find(seen.begin(), seen.end(), next) == seen.end()) {
+        seen.push_back(next);
+        frontier.push_back(next);
+      }
+  }
+  return false;
+}
+
 // ---- Editability --------------------------------------------------------------------
 
 bool is_editable(QuoteStatus status) { return status == Q::Draft; }

@@ -83,6 +83,10 @@ bool is_terminal(InvoiceStatus status);
 Status check_move(QuoteStatus from, QuoteStatus to);
 Status check_move(OrderStatus from, OrderStatus to);
 Status check_move(InvoiceStatus from, InvoiceStatus to);
+// Whether `to` can be reached from `from` by allowed moves (one or several; from == to is
+// reachable). Used to refuse moves that come from stale data, e.g. a Stripe read that
+// predates a void: nothing leads out of Void.
+bool is_reachable(InvoiceStatus from, InvoiceStatus to);
 
 // ---- Editability --------------------------------------------------------------------
 // Whether the document's content (line items, customer, amounts, dates) may change:

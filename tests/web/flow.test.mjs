@@ -55,7 +55,7 @@ describe('Settle web UI', { timeout: 170000 }, () => {
     const t0 = Date.now();
     await page.goto(stack.url + '/');
     await page.getByTestId('kpi-open-quotes').waitFor();
-    await page.locator('.chart svg rect').first().waitFor({ state: 'attached' });
+    await page.getByRole('img', { name: /Receivables by age/ }).waitFor();
     const ms = Date.now() - t0;
     console.log(`# first screen rendered in ${ms} ms`);
     assert.ok(ms < 1000, `the dashboard took ${ms} ms`);
@@ -214,6 +214,16 @@ describe('Settle web UI', { timeout: 170000 }, () => {
     await customer.close();
     await expectStatus(page, 'Payment Failed', 20000);
     await shot(page, '13-invoice-payment-failed');
+  });
+
+  it('the dashboard shows the money that moved', async () => {
+    await page.getByRole('link', { name: 'Home' }).click();
+    const paid = page.locator('.kpi', { hasText: 'Payments in' });
+    await paid.locator('.kpi-value', { hasText: '$3,218.40' }).waitFor();
+    await page.locator('.kpi', { hasText: 'Receivables' }).locator('.kpi-value', { hasText: '$360.00' }).waitFor();
+    await page.getByRole('img', { name: /Receivables by age/ }).waitFor();
+    await page.locator('.events li', { hasText: 'invoice.paid' }).first().waitFor();
+    await shot(page, '19-dashboard-after-payments');
   });
 
   it('moves orders on the board and explains a refused move', async () => {

@@ -89,6 +89,18 @@ describe('QueryStore', () => {
     await s.fetch('/x');
     expect(s.snapshot('/x')).toMatchObject({ data: { ok: 1 }, error: { message: 'boom' }, loading: false });
   });
+  it('revalidates an entry a screen comes back to, showing the cached copy meanwhile', async () => {
+    let n = 0;
+    const s = new QueryStore(async () => ({ n: ++n }), 0);
+    const off = s.subscribe('/rest/dashboard', () => {});
+    await s.fetch('/rest/dashboard');
+    off();
+    await new Promise((r) => setTimeout(r, 5));
+    s.subscribe('/rest/dashboard', () => {});
+    expect(s.snapshot('/rest/dashboard')).toMatchObject({ data: { n: 1 }, loading: true });
+    await s.fetch('/rest/dashboard');
+    expect(s.snapshot('/rest/dashboard').data).toEqual({ n: 2 });
+  });
   it('knows which collections a write touches', async () => {
     expect(collectionOf('/rest/orders/o1/fulfill')).toBe('/rest/orders');
     const get = vi.fn(async () => ({}));

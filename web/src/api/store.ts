@@ -24,7 +24,10 @@ const EMPTY: Snapshot<unknown> = { loading: true, at: 0 };
 
 export class QueryStore {
   private entries = new Map<string, Entry>();
-  constructor(private get: (path: string) => Promise<unknown> = (p) => api.get(p)) {}
+  constructor(
+    private get: (path: string) => Promise<unknown> = (p) => api.get(p),
+    private revalidateAfter = 2000,
+  ) {}
 
   private entry(key: string): Entry {
     let e = this.entries.get(key);
@@ -39,10 +42,16 @@ export class QueryStore {
     return (this.entries.get(key)?.snap ?? EMPTY) as Snapshot<T>;
   }
 
+  /**
+   * Watches a key. The first watcher of an entry older than `revalidateAfter` ms (a screen
+   * coming back to it) gets the cached data at once and a fresh copy in the background.
+   */
   subscribe(key: string, fn: () => void): () => void {
     const e = this.entry(key);
+    const first = e.subs.size === 0;
     e.subs.add(fn);
-    if (e.stale && !e.inflight) void this.fetch(key);
+    const old = first && Date.now() - e.snap.at > this.revalidateAfter;
+    if ((e.stale || old) && !e.inflight) void this.fetch(key);
     return () => {
       e.subs.delete(fn);
     };

@@ -3,6 +3,12 @@ import { OBJECT_BY_NAME, fieldOf } from '../lib/objects';
 import { useFormat } from '../session';
 import { Spinner } from './ui';
 
+/** stripePaymentLink → "Stripe payment link". */
+export function humanize(field: string): string {
+  const words = field.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 interface Event {
   id: string;
   kind: string;
@@ -29,7 +35,7 @@ export function Timeline({ object, id, version }: { object: string; id: string; 
     return v;
   };
   const describe = (e: Event) => {
-    const label = e.field ? fieldOf(meta, e.field)?.label ?? e.field : '';
+    const label = e.field ? fieldOf(meta, e.field)?.label ?? humanize(e.field) : '';
     switch (e.kind) {
       case 'created':
         return <>Created</>;

@@ -9,8 +9,10 @@ export interface Bar {
 
 /** Vertical bars with a value label above each; `format` turns a value into text. */
 export function BarChart({
-  bars, format, height = 180, label, showValues = true, labelEvery = 1,
+  bars, format, height = 180, label, showValues = true, labelEvery = 1, empty,
 }: {
+  /** Shown instead of the chart when every bar is zero. */
+  empty?: string;
   bars: Bar[];
   format: (v: number) => string;
   height?: number;
@@ -24,6 +26,14 @@ export function BarChart({
   const slot = (width - pad.left - pad.right) / Math.max(1, bars.length);
   const barW = Math.max(2, Math.min(64, slot * 0.62));
   const plotH = height - pad.top - pad.bottom;
+  if (empty && bars.every((b) => b.value === 0))
+    return (
+      <figure className="chart">
+        <div className="chart-empty" role="img" aria-label={`${label}: ${empty}`}>
+          {empty}
+        </div>
+      </figure>
+    );
   return (
     <figure className="chart">
       <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={label} preserveAspectRatio="xMidYMid meet">

@@ -99,6 +99,7 @@ export function Dashboard() {
             label={`Receivables by age in ${cur}`}
             bars={ages.map((a, i) => ({ label: AGE_LABELS[a.bucket], value: a.amountDue, color: AGE_COLORS[i], title: `${AGE_LABELS[a.bucket]}: ${fmt.money(a.amountDue, cur)} in ${a.count} invoices` }))}
             format={money}
+            empty="No unpaid invoices"
           />
         </Card>
         <Card title={`Payments in ${month}`}>
@@ -107,6 +108,7 @@ export function Dashboard() {
             bars={days.map((d) => ({ label: String(Number(d.date.slice(8))), value: d.total, title: `${fmt.date(d.date)}: ${fmt.money(d.total, cur)}` }))}
             format={money}
             showValues={false}
+            empty={`No payments received in ${month} yet`}
             labelEvery={Math.max(1, Math.ceil(days.length / 10))}
           />
         </Card>

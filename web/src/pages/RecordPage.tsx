@@ -18,6 +18,15 @@ import { useStripeSettings } from '../lib/stripe';
 type Rec = Record<string, unknown> & { id: string; status?: string; lineItems?: ApiLine[] };
 
 const COLLECTING = ['Open', 'Partially Paid', 'Payment Failed'];
+const DONE: Record<string, string> = {
+  finalize: 'Finalized',
+  accept: 'Marked accepted',
+  cancel: 'Canceled',
+  start: 'Order started',
+  fulfill: 'Order fulfilled',
+  void: 'Invoice voided',
+  'mark-uncollectible': 'Marked uncollectible',
+};
 
 /** How often to re-read a record while Stripe is expected to change it (ms), or false. */
 export function pollInterval(object: string, r: Rec | undefined): number | false {
@@ -255,8 +264,10 @@ function StripePanel({ object, rec }: { object: string; rec: Rec }) {
     if (rec.status === 'Accepted' && rec.orderId)
       return (
         <div className="alert alert-ok" role="status">
-          Accepted {rec.acceptedDate ? fmt.relative(String(rec.acceptedDate)) : ''}. Order <RefLink object="orders" id={String(rec.orderId)} /> was
-          created.
+          <div>
+            Accepted {rec.acceptedDate ? fmt.relative(String(rec.acceptedDate)) : ''}. Order <RefLink object="orders" id={String(rec.orderId)} /> was
+            created.
+          </div>
         </div>
       );
   }
@@ -264,7 +275,9 @@ function StripePanel({ object, rec }: { object: string; rec: Rec }) {
     if (rec.status === 'Paid')
       return (
         <div className="alert alert-ok" role="status">
-          Paid in full: <Money value={rec.amountPaid as number} currency={rec.currency as string} /> received.
+          <div>
+            Paid in full: <Money value={rec.amountPaid as number} currency={rec.currency as string} /> received.
+          </div>
         </div>
       );
     if (rec.status === 'Payment Failed')
@@ -314,7 +327,7 @@ function ActionBar({
         navigate(`/invoices/${out.id}`);
       } else {
         store.prime(`/rest/${object}/${rec.id}`, out);
-        toast(`${spec.label}: done`);
+        toast(DONE[spec.action] ?? 'Done');
       }
     } catch (e) {
       const err = e as ApiError;

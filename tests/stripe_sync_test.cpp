@@ -202,6 +202,11 @@ TEST_P(StripeSyncTest, QuoteToPaidAndRefundedInvoiceMatchesStripe) {
   EXPECT_EQ(sq["customer"], customer);
   json sq_lines = stripe("GET", "/v1/quotes/" + quote["stripeQuoteId"].get<std::string>() + "/line_items");
   EXPECT_EQ(sq_lines["data"].size(), 3u) << "two lines and tax";
+  json catalogue = get("products", product);
+  ASSERT_TRUE(catalogue["stripeProductId"].is_string());
+  json price = stripe("GET", "/v1/prices/" + catalogue["stripePriceId"].get<std::string>());
+  EXPECT_EQ(price["unit_amount"], 4250000);
+  EXPECT_EQ(price["product"], catalogue["stripeProductId"]);
   json sc = stripe("GET", "/v1/customers/" + customer);
   EXPECT_EQ(sc["metadata"]["settleCompanyId"], company);
   EXPECT_EQ(sc["email"], "ada@lumen-clinics.com");

@@ -38,9 +38,10 @@ constexpr const char* kSetCompanyCustomer =
     "UPDATE companies SET stripe_customer_id = :customer, updated_at = :now "
     "WHERE workspace_id = :ws AND id = :id AND stripe_customer_id IS NULL";
 constexpr const char* kSelectProduct =
-    "SELECT id, name, description, stripe_product_id FROM products WHERE workspace_id = :ws AND id = :id";
+    "SELECT id, name, description, unit_amount, currency, stripe_product_id FROM products "
+    "WHERE workspace_id = :ws AND id = :id";
 constexpr const char* kSetProductStripeId =
-    "UPDATE products SET stripe_product_id = :product, updated_at = :now "
+    "UPDATE products SET stripe_product_id = :product, stripe_price_id = :price, updated_at = :now "
     "WHERE workspace_id = :ws AND id = :id AND stripe_product_id IS NULL";
 constexpr const char* kSelectWorkspaceProducts =
     "SELECT s.free_text_product_id, s.tax_product_id, w.name FROM stripe_settings s "
@@ -279,10 +280,17 @@ Result<std::string> ensure_catalog_product(const stripe::Client& client, store::
   p["name"] = r.text("name");
   if (!r.text("description").empty()) p["description"] = r.text("description");
   p["metadata"] = {{"settleProductId", product_id}, {"settleWorkspaceId", ws}};
+  // Its list price as the product's default price, so Stripe's catalogue shows it; document
+  // lines carry their own unit amount (price_data), which may differ from the list price.
+  p["default_price_data"] = {{"currency", lower(r.text("currency"))}, {"unit_amount", r.integer("unit_amount")}};
   auto created = client.create_product(idem(ws, "product", product_id, with_hash("create", p)), p);
   if (!created) return fail(with_context(created.error(), "creating the Stripe product"));
   if (auto st = exec_write(db, kSetProductStripeId,
-                           {{"product", created->id}, {"now", store::now_timestamp()}, {"ws", ws}, {"id", product_id}});
+                           {{"product", created->id},
+                            {"price", created->default_price ? SqlValue(*created->default_price) : SqlValue(nullptr)},
+                            {"now", store::now_timestamp()},
+                            {"ws", ws},
+                            {"id", product_id}});
       !st)
     return fail(st.error());
   return created->id;

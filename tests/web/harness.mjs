@@ -123,5 +123,9 @@ export async function launchBrowser() {
 
 /** Saves a screenshot of the page as test-artifacts/web/<name>.png. */
 export async function shot(page, name) {
+  // Toasts come and go: leave them out so that screenshots show the screen itself.
+  const hide = (v) => page.evaluate((vis) => document.querySelectorAll('.toasts').forEach((t) => (t.style.visibility = vis)), v).catch(() => {});
+  await hide('hidden');
   await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: false });
+  await hide('');
 }

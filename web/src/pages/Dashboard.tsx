@@ -89,7 +89,7 @@ export function Dashboard() {
         <Link className="kpi" to="/payments">
           <span className="kpi-label">Payments in {month}</span>
           <span className="kpi-value">{fmt.money(paid.total, cur)}</span>
-          <span className="kpi-sub">{paid.count} payments</span>
+          <span className="kpi-sub">{paid.count === 1 ? "1 payment" : `${paid.count} payments`}</span>
         </Link>
       </div>
 

@@ -141,6 +141,39 @@ function RecordView({ meta, rec, reload, polling }: { meta: ObjectMeta; rec: Rec
 
       <StripePanel object={object} rec={rec} />
 
+      {meta.hasLineItems && (
+        <Card title="Line items">
+          <LineItemsEditor
+            lines={lines}
+            onChange={(l) => {
+              setLines(l);
+              setLinesDirty(true);
+            }}
+            tax={(merged.taxAmount as number) ?? 0}
+            onTaxChange={(v) => setDraft((d) => ({ ...d, taxAmount: v ?? 0 }))}
+            currency={currency}
+            editable={!!editableLines}
+          />
+          {dirty && (
+            <div className="form-actions">
+              <button type="button" className="btn btn-primary" disabled={saving} onClick={() => void save()}>
+                {saving ? 'Saving…' : 'Save changes'}
+              </button>
+              <button type="button" className="btn btn-ghost" onClick={discard}>
+                Discard
+              </button>
+            </div>
+          )}
+          {object === 'invoices' && (
+            <dl className="totals paid-totals">
+              <dt>Paid</dt>
+              <dd><Money value={rec.amountPaid as number} currency={currency} /></dd>
+              <dt className="total">Amount due</dt>
+              <dd className="total" data-testid="amount-due"><Money value={rec.amountDue as number} currency={currency} /></dd>
+            </dl>
+          )}
+        </Card>
+      )}
       <div className="record-grid">
         <div className="record-main">
           <Card title="Details">
@@ -190,39 +223,6 @@ function RecordView({ meta, rec, reload, polling }: { meta: ObjectMeta; rec: Rec
             </form>
           </Card>
 
-          {meta.hasLineItems && (
-            <Card title="Line items">
-              <LineItemsEditor
-                lines={lines}
-                onChange={(l) => {
-                  setLines(l);
-                  setLinesDirty(true);
-                }}
-                tax={(merged.taxAmount as number) ?? 0}
-                onTaxChange={(v) => setDraft((d) => ({ ...d, taxAmount: v ?? 0 }))}
-                currency={currency}
-                editable={!!editableLines}
-              />
-              {dirty && (
-                <div className="form-actions">
-                  <button type="button" className="btn btn-primary" disabled={saving} onClick={() => void save()}>
-                    {saving ? 'Saving…' : 'Save changes'}
-                  </button>
-                  <button type="button" className="btn btn-ghost" onClick={discard}>
-                    Discard
-                  </button>
-                </div>
-              )}
-              {object === 'invoices' && (
-                <dl className="totals paid-totals">
-                  <dt>Paid</dt>
-                  <dd><Money value={rec.amountPaid as number} currency={currency} /></dd>
-                  <dt className="total">Amount due</dt>
-                  <dd className="total" data-testid="amount-due"><Money value={rec.amountDue as number} currency={currency} /></dd>
-                </dl>
-              )}
-            </Card>
-          )}
           {object === 'invoices' && <InvoicePayments rec={rec} poll={polling} />}
         </div>
         <aside className="record-side">
@@ -283,8 +283,10 @@ function StripePanel({ object, rec }: { object: string; rec: Rec }) {
     if (rec.status === 'Payment Failed')
       return (
         <div className="alert alert-error" role="alert">
-          <strong>Payment failed.</strong> The customer’s last payment attempt was declined
-          {rec.stripeSyncError ? `: ${rec.stripeSyncError}` : '.'} They can try again with the payment link.
+          <div>
+            <strong>Payment failed.</strong> The customer’s last payment attempt was declined. They can try again with the
+            payment link, or you can record a payment made another way.
+          </div>
         </div>
       );
   }

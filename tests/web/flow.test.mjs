@@ -81,6 +81,20 @@ describe('Settle web UI', { timeout: 170000 }, () => {
     assert.deepEqual(values, [...values].sort((a, b) => a - b), `sorted: ${totals}`);
     await shot(page, '03-quotes-table');
 
+    // Cursor paging over 55 expenses, 50 a page.
+    await Promise.all(
+      Array.from({ length: 55 }, (_, i) =>
+        stack.api('POST', '/rest/expenses', { description: `Fuel ${i + 1}`, amount: 1000 + i, currency: 'USD', date: '2026-03-01' }),
+      ),
+    );
+    await page.getByRole('link', { name: 'Expenses', exact: true }).click();
+    await page.getByText('55 expenses').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 50);
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 5);
+    await page.getByRole('button', { name: '← Previous' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 50);
+
     await page.getByRole('link', { name: 'Companies', exact: true }).click();
     await page.getByLabel('Search companies').fill('lumen');
     await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1);
@@ -115,6 +129,10 @@ describe('Settle web UI', { timeout: 170000 }, () => {
     await page.getByRole('button', { name: 'Create quote' }).click();
     await expectStatus(page, 'Draft');
     assert.equal(await page.getByTestId('total').textContent(), '$3,218.40');
+    // A draft is editable: a note, saved, shows on the timeline.
+    await page.getByLabel('Notes').fill('Delivery in two weeks.');
+    await page.getByRole('button', { name: 'Save changes' }).first().click();
+    await page.locator('.timeline li', { hasText: 'Delivery in two weeks.' }).waitFor();
     quoteUrl = page.url();
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionsFor, allowedMoves, boardMove, canMove, explainRefusal, fieldEditable } from './lifecycle';
+import { actionsFor, allowedMoves, boardMove, canMove, explainRefusal, fieldEditable, pollInterval } from './lifecycle';
 
 const labels = (object: string, r: Record<string, unknown>, stripe = true) => actionsFor(object, r, { stripe }).map((a) => a.action);
 
@@ -66,5 +66,17 @@ describe('board moves', () => {
       explainRefusal({ message: 'cannot move order from Fulfilled to In Progress', details: { allowedMoves: ['Invoiced'] } }),
     ).toBe('Cannot move order from Fulfilled to In Progress. Allowed from here: Invoiced.');
     expect(explainRefusal({ message: 'x', details: { allowedMoves: [] } })).toBe('X. It cannot move any more.');
+  });
+});
+
+describe('polling while Stripe is expected to act', () => {
+  it('polls an open Stripe quote until its order exists, and an unpaid Stripe invoice', () => {
+    expect(pollInterval('quotes', { status: 'Open', stripeQuoteId: 'qt_1' })).toBe(2000);
+    expect(pollInterval('quotes', { status: 'Accepted', stripeQuoteId: 'qt_1', orderId: 'ord_1' })).toBe(false);
+    expect(pollInterval('quotes', { status: 'Open' })).toBe(false);
+    expect(pollInterval('invoices', { status: 'Payment Failed', stripeInvoiceId: 'in_1' })).toBe(2000);
+    expect(pollInterval('invoices', { status: 'Paid', stripeInvoiceId: 'in_1' })).toBe(false);
+    expect(pollInterval('orders', { status: 'In Progress' })).toBe(false);
+    expect(pollInterval('invoices', undefined)).toBe(false);
   });
 });

@@ -169,3 +169,18 @@ export function explainRefusal(err: { message: string; details?: unknown }): str
   }
   return msg;
 }
+
+/** Invoice statuses in which money is still expected. */
+export const COLLECTING = ['Open', 'Partially Paid', 'Payment Failed'];
+
+/**
+ * How often a record page re-reads its record while Stripe is expected to change it (ms),
+ * or false: an open quote waiting for the customer to accept it on Stripe's page, an
+ * invoice waiting for a payment.
+ */
+export function pollInterval(object: string, r: DocRecord | undefined): number | false {
+  if (!r) return false;
+  if (object === 'quotes' && r.status === 'Open' && r.stripeQuoteId && !r.orderId) return 2000;
+  if (object === 'invoices' && COLLECTING.includes(r.status ?? '') && r.stripeInvoiceId) return 2000;
+  return false;
+}

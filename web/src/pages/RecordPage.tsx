@@ -5,7 +5,7 @@ import { ApiError } from '../api/client';
 import { mutate, store } from '../api/store';
 import { rememberRecord, labelOf } from '../api/refs';
 import { OBJECT_BY_NAME, fieldOf, type ObjectMeta } from '../lib/objects';
-import { actionsFor, explainRefusal, fieldEditable, type ActionSpec } from '../lib/lifecycle';
+import { COLLECTING, actionsFor, explainRefusal, fieldEditable, pollInterval, type ActionSpec } from '../lib/lifecycle';
 import { FieldInput } from '../components/inputs';
 import { FieldValue } from '../components/values';
 import { Card, CopyButton, ErrorBox, Modal, Money, RefLink, Spinner, StatusBadge, useToast } from '../components/ui';
@@ -17,7 +17,6 @@ import { useStripeSettings } from '../lib/stripe';
 
 type Rec = Record<string, unknown> & { id: string; status?: string; lineItems?: ApiLine[] };
 
-const COLLECTING = ['Open', 'Partially Paid', 'Payment Failed'];
 const DONE: Record<string, string> = {
   finalize: 'Finalized',
   accept: 'Marked accepted',
@@ -28,13 +27,6 @@ const DONE: Record<string, string> = {
   'mark-uncollectible': 'Marked uncollectible',
 };
 
-/** How often to re-read a record while Stripe is expected to change it (ms), or false. */
-export function pollInterval(object: string, r: Rec | undefined): number | false {
-  if (!r) return false;
-  if (object === 'quotes' && r.status === 'Open' && r.stripeQuoteId && !r.orderId) return 2000;
-  if (object === 'invoices' && COLLECTING.includes(r.status ?? '') && r.stripeInvoiceId) return 2000;
-  return false;
-}
 
 export function RecordPage({ object }: { object: string }) {
   const { id = '' } = useParams();

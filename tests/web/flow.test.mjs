@@ -240,7 +240,7 @@ describe('Settle web UI', { timeout: 170000 }, () => {
     await paid.locator('.kpi-value', { hasText: '$3,218.40' }).waitFor();
     await page.locator('.kpi', { hasText: 'Receivables' }).locator('.kpi-value', { hasText: '$360.00' }).waitFor();
     await page.getByRole('img', { name: /Receivables by age/ }).waitFor();
-    await page.locator('.events li', { hasText: 'invoice.paid' }).first().waitFor();
+    await page.locator('.events li', { hasText: 'processed' }).first().waitFor();
     await shot(page, '19-dashboard-after-payments');
   });
 

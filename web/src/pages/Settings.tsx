@@ -44,6 +44,7 @@ export function Settings() {
 }
 
 function StripeTab() {
+  const fmt = useFormat();
   const { data, error, reload } = useQuery<StripeSettings>('/rest/settings/stripe');
   const toast = useToast();
   const [mode, setMode] = useState<'test' | 'live' | null>(null);
@@ -82,7 +83,7 @@ function StripeTab() {
           {data.configured ? (
             <>
               Connected with <code>{data.secretKey}</code>
-              {data.updatedAt && <> · updated {new Date(data.updatedAt).toLocaleString()}</>}
+              {data.updatedAt && <> · updated {fmt.dateTime(data.updatedAt)}</>}
             </>
           ) : (
             'Not connected. Paste your Stripe API keys to sync quotes, invoices and payments.'

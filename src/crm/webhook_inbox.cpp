@@ -118,6 +118,18 @@ WebhookInbox::WebhookInbox(std::shared_ptr<store::Database> db, std::shared_ptr<
                            stripe::SignatureCheckOptions signature_options)
     : db_(std::move(db)), settings_(std::move(settings)), signature_options_(signature_options) {}
 
+struct WebhookInbox::PendingInsert {
+  const std::string& workspace_id;
+  const std::string& id;
+  const std::string& type;
+  std::int64_t created;
+  bool livemode;
+  std::string_view payload;
+  std::string received_at;
+  std::optional<Result<long long>> outcome;  // set by the thread that committed it
+  bool done = false;                         // guarded by batch_mutex_
+};
+
 Result<json> WebhookInbox::receive(const std::optional<std::string>& subdomain, std::string_view payload,
                                    std::string_view signature_header) {
   // Which workspace: an unknown one has no secret, and is answered like one without, so
@@ -158,20 +170,69 @@ Result<json> WebhookInbox::receive(const std::optional<std::string>& subdomain, 
   std::int64_t created = event.created.value_or(0);
   bool livemode = event.livemode.value_or(false);
 
-  auto inserted = db_->write<long long>([&](Tx& tx) -> Result<long long> {
-    return tx.exec(kInsertEvent, {{"ws", *workspace_id},
-                                  {"id", id},
-                                  {"type", type},
-                                  {"created", created},
-                                  {"livemode", std::int64_t{livemode ? 1 : 0}},
-                                  {"payload", std::string(payload)},
-                                  {"at", store::now_timestamp()}});
-  });
+  PendingInsert insert{*workspace_id, id, type, created, livemode, payload, store::now_timestamp(), std::nullopt, false};
+  auto inserted = insert_event(insert);
   if (!inserted) return fail(inserted.error());
   bool duplicate = *inserted == 0;
   if (!duplicate && on_stored_) on_stored_();
   spdlog::info("stripe webhook {} {} for workspace {}{}", id, type, *workspace_id, duplicate ? " (duplicate)" : "");
   return json{{"received", true}, {"duplicate", duplicate}};
+}
+
+Result<long long> WebhookInbox::insert_event(PendingInsert& insert) {
+  std::unique_lock<std::mutex> lock(batch_mutex_);
+  batch_queue_.push_back(&insert);
+  while (!insert.done) {
+    if (batch_leader_) {
+      batch_committed_.wait(lock);
+      continue;
+    }
+    // No commit under way: this thread commits what is queued, its own insert included
+    // (unless more than a batch is queued, when it may wait for the next one).
+    batch_leader_ = true;
+    std::vector<PendingInsert*> batch;
+    batch.swap(batch_queue_);
+    if (batch.size() > kMaxInsertBatch) {
+      batch_queue_.assign(batch.begin() + kMaxInsertBatch, batch.end());
+      batch.resize(kMaxInsertBatch);
+    }
+    lock.unlock();
+    commit_batch(batch);
+    lock.lock();
+    for (auto* p : batch) p->done = true;
+    batch_leader_ = false;
+    batch_committed_.notify_all();
+  }
+  return std::move(*insert.outcome);
+}
+
+void WebhookInbox::commit_batch(const std::vector<PendingInsert*>& batch) {
+  auto insert = [](Tx& tx, const PendingInsert& p) {
+    return tx.exec(kInsertEvent, {{"ws", p.workspace_id},
+                                  {"id", p.id},
+                                  {"type", p.type},
+                                  {"created", p.created},
+                                  {"livemode", std::int64_t{p.livemode ? 1 : 0}},
+                                  {"payload", std::string(p.payload)},
+                                  {"at", p.received_at}});
+  };
+  auto all = db_->write<std::vector<long long>>([&](Tx& tx) -> Result<std::vector<long long>> {
+    std::vector<long long> counts;
+    counts.reserve(batch.size());
+    for (const auto* p : batch) counts.push_back(insert(tx, *p));
+    return counts;
+  });
+  if (all) {
+    for (size_t i = 0; i < batch.size(); ++i) batch[i]->outcome = (*all)[i];
+    return;
+  }
+  if (batch.size() == 1) {
+    batch[0]->outcome = fail(all.error());
+    return;
+  }
+  // Whatever failed must not fail the other deliveries: each one on its own.
+  for (auto* p : batch)
+    p->outcome = db_->write<long long>([&](Tx& tx) -> Result<long long> { return insert(tx, *p); });
 }
 
 Result<json> WebhookInbox::list(const Actor& actor, std::optional<std::string_view> limit_text) {

@@ -7,10 +7,13 @@
 // (status processed | ignored | failed, attempts, outcome, last_error, next_attempt_at).
 #pragma once
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -45,10 +48,25 @@ class WebhookInbox {
   Result<nlohmann::json> list(const Actor& actor, std::optional<std::string_view> limit);
 
  private:
+  // Group commit: the inserts of deliveries that arrive while another delivery's insert is
+  // being committed wait, then share one transaction (at most kMaxInsertBatch), so that
+  // a commit (and on PostgreSQL its round trips) is paid once per batch, not per event.
+  // Each delivery is still answered only after the commit that holds its event.
+  struct PendingInsert;
+  static constexpr size_t kMaxInsertBatch = 64;
+  // 1 when the event was stored, 0 when it already was (ON CONFLICT DO NOTHING).
+  Result<long long> insert_event(PendingInsert& insert);
+  void commit_batch(const std::vector<PendingInsert*>& batch);
+
   std::shared_ptr<store::Database> db_;
   std::shared_ptr<StripeSettings> settings_;
   stripe::SignatureCheckOptions signature_options_;
   std::function<void()> on_stored_;
+
+  std::mutex batch_mutex_;  // guards the three members below and PendingInsert::done
+  std::condition_variable batch_committed_;
+  std::vector<PendingInsert*> batch_queue_;
+  bool batch_leader_ = false;  // a thread is committing a batch
 };
 
 }  // namespace settle::crm

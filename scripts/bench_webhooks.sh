@@ -74,16 +74,34 @@ wait_port() {
   return 1
 }
 
-# Runs the load generator against URL: new events (NAME.json), then redeliveries of the
-# first $duplicate_pool of them (NAME-duplicate.json).
+# CPU time (clock ticks) used so far by process PID, and by the PostgreSQL server (the
+# postmaster and its backends) when one runs.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+pg_ticks() {
+  local pm total=0 pid
+  [ -n "$pg_started" ] && [ -f "$pgdir/data/postmaster.pid" ] || { echo 0; return; }
+  pm=$(head -n1 "$pgdir/data/postmaster.pid")
+  for pid in "$pm" $(pgrep -P "$pm" || true); do
+    total=$((total + $(cpu_ticks "$pid" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+
+# Runs the load generator against URL: new events (fresh.json, and the CPU time the
+# receiver and the database server spent on them in cpu.json), then redeliveries of the
+# first $duplicate_pool of them (duplicate.json).
 measure() {
-  local dir=$1 url=$2 secret=$3 prefix
+  local dir=$1 url=$2 secret=$3 prefix r0 d0
   prefix="evt_bench_$(date +%s)_${RANDOM}_"
   echo "  new events: $url"
+  r0=$(cpu_ticks "$receiver_pid")
+  d0=$(pg_ticks)
   timeout $((warmup_seconds + seconds + 60)) "$generator" --url "$url" --secret "$secret" --fixture "$fixture" \
     --id-prefix "$prefix" --mode fresh --connections "$connections" --threads "$generator_threads" \
     --warmup "$warmup_seconds" --seconds "$seconds" >"$dir/fresh.json" ||
     { echo "bench_webhooks: the new-event run had errors:" >&2; cat "$dir/fresh.json" >&2; exit 1; }
+  python3 -c 'import json, os, sys; t = os.sysconf("SC_CLK_TCK"); print(json.dumps({"receiverCpuSeconds": int(sys.argv[1]) / t, "databaseCpuSeconds": int(sys.argv[2]) / t}))' \
+    "$(( $(cpu_ticks "$receiver_pid") - r0 ))" "$(( $(pg_ticks) - d0 ))" >"$dir/cpu.json"
   local accepted
   accepted=$(json_field "$dir/fresh.json" accepted)
   [ "$accepted" -ge "$duplicate_pool" ] || { echo "bench_webhooks: only $accepted events stored" >&2; exit 1; }

@@ -868,8 +868,11 @@ struct Outbound {
                  {"stripe_refund_id", refund.empty() ? SqlValue(nullptr) : SqlValue(refund)}};
         insert(tx, payments_def(), ws(), v);
         add_event(tx, actor, payments_def(), pid, "created");
+        // As a manual payment does: the invoice's running total before and after.
+        std::int64_t& running = kind == "payment" ? paid : refunded;
         add_event(tx, actor, o, id, kind == "payment" ? "payment_recorded" : "refund_recorded",
-                  kind == "payment" ? "amountPaid" : "amountRefunded", nullptr, amount);
+                  kind == "payment" ? "amountPaid" : "amountRefunded", running, running + amount);
+        running += amount;
       };
       std::string last_intent, last_charge;
       for (const auto& p : payments) {
@@ -877,12 +880,13 @@ struct Outbound {
         last_charge = p.charge;
         if (known_intents.count(p.payment_intent)) continue;
         record("payment", p.amount, p.method, p.paid_at, p.payment_intent, p.charge, "");
-        paid += p.amount;
       }
       for (const auto& r : refunds) {
         if (known_refunds.count(r.id)) continue;
-        record("refund", r.amount, "card", r.created_at, r.payment_intent, r.charge, r.id);
-        refunded += r.amount;
+        std::string method = "card";  // a refund goes back the way its payment came
+        for (const auto& p : payments)
+          if (p.payment_intent == r.payment_intent) method = p.method;
+        record("refund", r.amount, method, r.created_at, r.payment_intent, r.charge, r.id);
       }
       auto current = *billing::parse_invoice_status(inv.text("status"));
       billing::InvoiceAmounts amounts{inv.integer("total"), paid, refunded, current};

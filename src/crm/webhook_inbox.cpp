@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <exception>
 #include <optional>
 
 namespace settle::crm {
@@ -197,7 +198,14 @@ Result<long long> WebhookInbox::insert_event(PendingInsert& insert) {
       batch.resize(kMaxInsertBatch);
     }
     lock.unlock();
-    commit_batch(batch);
+    try {
+      commit_batch(batch);
+    } catch (const std::exception& e) {
+      // Never leave the waiters without an answer, nor the leader's place taken.
+      spdlog::error("stripe webhook inbox: storing a batch failed: {}", e.what());
+      for (auto* p : batch)
+        if (!p->outcome) p->outcome = fail(Error::internal(std::string("storing the event failed: ") + e.what()));
+    }
     lock.lock();
     for (auto* p : batch) p->done = true;
     batch_leader_ = false;

@@ -81,8 +81,13 @@ pg_ticks() {
   local pm total=0 pid
   [ -n "$pg_started" ] && [ -f "$pgdir/data/postmaster.pid" ] || { echo 0; return; }
   pm=$(head -n1 "$pgdir/data/postmaster.pid")
-  for pid in "$pm" $(pgrep -P "$pm" || true); do
-    total=$((total + $(cpu_ticks "$pid" 2>/dev/null || echo 0)))
+  # The postmaster and its children (field 4 of /proc/PID/stat is the parent's pid).
+  for stat in /proc/[0-9]*/stat; do
+    pid=${stat#/proc/}
+    pid=${pid%/stat}
+    if [ "$pid" = "$pm" ] || [ "$(awk '{print $4}' "$stat" 2>/dev/null)" = "$pm" ]; then
+      total=$((total + $(cpu_ticks "$pid" 2>/dev/null || echo 0)))
+    fi
   done
   echo "$total"
 }

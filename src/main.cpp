@@ -7,6 +7,8 @@
 #include <iostream>
 #include <thread>
 
+#include <unistd.h>
+
 #include "common/crypto.hpp"
 #include "crm/accounts.hpp"
 #include "crm/demo.hpp"
@@ -112,7 +114,11 @@ int main(int argc, char** argv) {
     auto stripe_settings = std::make_shared<settle::crm::StripeSettings>(db, *master_key, stripe_opts);
     auto inbox = std::make_shared<settle::crm::WebhookInbox>(db, stripe_settings);
     auto sync = std::make_shared<settle::crm::StripeSync>(records, stripe_settings);
-    auto events = std::make_shared<settle::crm::StripeEvents>(db, stripe_settings, sync);
+    // Stable across restarts of this server: the host and the port it serves.
+    char host[256] = "localhost";
+    ::gethostname(host, sizeof host - 1);
+    std::string instance = env_or("SETTLE_INSTANCE", std::string(host) + ":" + std::to_string(port));
+    auto events = std::make_shared<settle::crm::StripeEvents>(db, stripe_settings, sync, instance);
     settle::crm::JobOptions job_options;
     job_options.reconcile_every = std::chrono::seconds(std::stoll(env_or("SETTLE_RECONCILE_SECONDS", "3600")));
     job_options.first_reconcile_after =
@@ -132,9 +138,7 @@ int main(int argc, char** argv) {
       std::cerr << "settle: " << e.what() << "\n";
       std::exit(2);
     }
-    if (db->dialect() == settle::store::Dialect::Sqlite) {
-      if (auto st = events->release_stale_leases(); !st) spdlog::error("{}", st.error().log);
-    }
+    if (auto st = events->release_stale_leases(); !st) spdlog::error("{}", st.error().log);
     jobs.start();
     spdlog::info("settle serving on http://{}:{} ({})", address, server.port(), db->url_for_log());
     settle::net::wait_for_termination_signal();

@@ -18,16 +18,15 @@ constexpr const char* kSelectDue =
     "SELECT workspace_id, event_id, type, attempts, payload FROM stripe_events "
     "WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= :now ORDER BY created, received_at, event_id LIMIT :limit";
 constexpr const char* kClaim =
-    "UPDATE stripe_events SET attempts = attempts + 1, next_attempt_at = :lease "
+    "UPDATE stripe_events SET attempts = attempts + 1, next_attempt_at = :lease, claimed_by = :me "
     "WHERE workspace_id = :ws AND event_id = :id AND attempts = :attempts AND next_attempt_at IS NOT NULL "
     "AND next_attempt_at <= :now";
 constexpr const char* kFinish =
     "UPDATE stripe_events SET status = :status, outcome = :outcome, last_error = :error, next_attempt_at = :next, "
-    "processed_at = :now WHERE workspace_id = :ws AND event_id = :id";
-// A claimed event is 'pending' with attempts > 0 and next_attempt_at in the future (a
-// failed one is 'failed'); a never-claimed one has attempts = 0.
+    "processed_at = :now, claimed_by = NULL WHERE workspace_id = :ws AND event_id = :id";
+// An event claimed and not finished has claimed_by set and next_attempt_at in the future.
 constexpr const char* kReleaseLeases =
-    "UPDATE stripe_events SET next_attempt_at = :now WHERE status = 'pending' AND attempts > 0 "
+    "UPDATE stripe_events SET next_attempt_at = :now, claimed_by = NULL WHERE claimed_by = :me "
     "AND next_attempt_at > :now";
 constexpr const char* kNewestEventCreated =
     "SELECT MAX(created) AS newest FROM stripe_events WHERE workspace_id = :ws";
@@ -60,44 +59,43 @@ std::chrono::seconds event_retry_delay(int attempts) {
 }
 
 StripeEvents::StripeEvents(std::shared_ptr<store::Database> db, std::shared_ptr<StripeSettings> settings,
-                           std::shared_ptr<StripeSync> sync)
-    : db_(std::move(db)), settings_(std::move(settings)), sync_(std::move(sync)) {}
-
-Status StripeEvents::finish(const std::string& ws, const std::string& event_id, std::string_view status,
-                            const std::string& outcome, const std::optional<std::string>& next_attempt) {
-  auto done = db_->write<long long>([&](Tx& tx) -> Result<long long> {
-    return tx.exec(kFinish, {{"status", std::string(status)},
-                             {"outcome", status == "failed" ? SqlValue(nullptr) : SqlValue(outcome)},
-                             {"error", status == "failed" ? SqlValue(outcome) : SqlValue(nullptr)},
-                             {"next", next_attempt ? SqlValue(*next_attempt) : SqlValue(nullptr)},
-                             {"now", store::now_timestamp()},
-                             {"ws", ws},
-                             {"id", event_id}});
-  });
-  if (!done) return fail(done.error());
-  return {};
-}
+                           std::shared_ptr<StripeSync> sync, std::string instance)
+    : db_(std::move(db)), settings_(std::move(settings)), sync_(std::move(sync)), instance_(std::move(instance)) {}
 
 Result<int> StripeEvents::process_due(int limit) {
   auto due = db_->read<Rows>([&](Tx& tx) -> Result<Rows> {
     return tx.query(kSelectDue, {{"now", store::now_timestamp()}, {"limit", std::int64_t{limit}}});
   });
   if (!due) return fail(due.error());
-  int handled = 0;
-  for (size_t i = 0; i < due->size(); ++i) {
+  if (due->empty()) return 0;
+
+  // Claimed together in one transaction, finished together in another: two transactions
+  // a batch, not three an event (the apply step writes only when the event changes a record).
+  auto claimed = db_->write<std::vector<size_t>>([&](Tx& tx) -> Result<std::vector<size_t>> {
+    std::vector<size_t> mine;
+    std::string lease = store::timestamp_from_now(kLease), now = store::now_timestamp();
+    for (size_t i = 0; i < due->size(); ++i) {
+      RowView r(*due, i);
+      if (tx.exec(kClaim, {{"lease", lease},
+                           {"ws", r.text("workspace_id")},
+                           {"id", r.text("event_id")},
+                           {"attempts", r.integer("attempts")},
+                           {"now", now},
+                           {"me", instance_}}) == 1)
+        mine.push_back(i);  // else another processor has it
+    }
+    return mine;
+  });
+  if (!claimed) return fail(claimed.error());
+
+  struct Done {
+    std::string ws, id, status, outcome;
+    std::optional<std::string> next;
+  };
+  std::vector<Done> done;
+  for (size_t i : *claimed) {
     RowView r(*due, i);
     std::string ws = r.text("workspace_id"), id = r.text("event_id"), type = r.text("type");
-    std::int64_t attempts = r.integer("attempts");
-    auto claimed = db_->write<long long>([&](Tx& tx) -> Result<long long> {
-      return tx.exec(kClaim, {{"lease", store::timestamp_from_now(kLease)},
-                              {"ws", ws},
-                              {"id", id},
-                              {"attempts", attempts},
-                              {"now", store::now_timestamp()}});
-    });
-    if (!claimed) return fail(claimed.error());
-    if (*claimed != 1) continue;  // another processor has it
-    ++handled;
     json event = json::parse(r.text("payload"), nullptr, false);
     bool ignored = false;
     Result<std::string> outcome = fail(Error::internal("stored event is not JSON"));
@@ -109,27 +107,40 @@ Result<int> StripeEvents::process_due(int limit) {
         outcome = fail(Error::internal(std::string("applying the event threw: ") + e.what()));
       }
     }
-    Status st;
     if (outcome) {
-      st = finish(ws, id, ignored ? "ignored" : "processed", *outcome, std::nullopt);
+      done.push_back({ws, id, ignored ? "ignored" : "processed", *outcome, std::nullopt});
       spdlog::info("stripe event {} {} {}: {}", id, type, ignored ? "ignored" : "processed", *outcome);
     } else {
-      int tried = static_cast<int>(attempts) + 1;
+      int tried = static_cast<int>(r.integer("attempts")) + 1;
       std::optional<std::string> next;
       if (tried < kMaxEventAttempts) next = store::timestamp_from_now(event_retry_delay(tried));
-      st = finish(ws, id, "failed", error_text(outcome.error()), next);
+      done.push_back({ws, id, "failed", error_text(outcome.error()), next});
       spdlog::warn("stripe event {} {} failed (attempt {}{}): {}", id, type, tried,
-                   next ? ", will retry" : ", giving up", outcome.error().log.empty() ? outcome.error().message
-                                                                                       : outcome.error().log);
+                   next ? ", will retry" : ", giving up",
+                   outcome.error().log.empty() ? outcome.error().message : outcome.error().log);
     }
-    if (!st) return fail(st.error());
   }
-  return handled;
+  auto finished = db_->write<bool>([&](Tx& tx) -> Result<bool> {
+    std::string now = store::now_timestamp();
+    for (const auto& d : done) {
+      bool failed = d.status == "failed";
+      tx.exec(kFinish, {{"status", d.status},
+                        {"outcome", failed ? SqlValue(nullptr) : SqlValue(d.outcome)},
+                        {"error", failed ? SqlValue(d.outcome) : SqlValue(nullptr)},
+                        {"next", d.next ? SqlValue(*d.next) : SqlValue(nullptr)},
+                        {"now", now},
+                        {"ws", d.ws},
+                        {"id", d.id}});
+    }
+    return true;
+  });
+  if (!finished) return fail(finished.error());
+  return static_cast<int>(done.size());
 }
 
 Status StripeEvents::release_stale_leases() {
   auto released = db_->write<long long>([&](Tx& tx) -> Result<long long> {
-    return tx.exec(kReleaseLeases, {{"now", store::now_timestamp()}});
+    return tx.exec(kReleaseLeases, {{"now", store::now_timestamp()}, {"me", instance_}});
   });
   if (!released) return fail(released.error());
   if (*released > 0) spdlog::info("released {} stripe event(s) left claimed by a previous run", *released);

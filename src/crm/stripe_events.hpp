@@ -36,15 +36,18 @@ inline constexpr int kMaxEventAttempts = 12;
 
 class StripeEvents {
  public:
+  // `instance` names this Settle process stably across restarts (host and port): the
+  // leases it holds carry the name, so that after a crash it ends them at once.
   StripeEvents(std::shared_ptr<store::Database> db, std::shared_ptr<StripeSettings> settings,
-               std::shared_ptr<StripeSync> sync);
+               std::shared_ptr<StripeSync> sync, std::string instance = "settle");
 
-  // Applies up to `limit` due events. Answers how many it handled (any outcome).
-  Result<int> process_due(int limit = 50);
+  // Applies up to `limit` due events (a batch: Stripe calls make each take up to seconds,
+  // and the batch must end well within its lease). Answers how many it handled.
+  Result<int> process_due(int limit = 20);
 
-  // Ends the leases a crashed process left (events it had claimed but not finished), so
-  // they are applied now instead of when their lease ends. Only for a database that one
-  // Settle process uses alone (SQLite): on a shared one a lease may be another's, live.
+  // Ends the leases this instance left when it stopped (crashed) with events claimed but
+  // not finished, so they are applied now instead of when their lease ends. Call at start,
+  // before processing: another instance's leases are left alone.
   Status release_stale_leases();
 
   // Reconciliation of one workspace: {"fetched": n, "stored": m}.
@@ -55,12 +58,10 @@ class StripeEvents {
   Result<nlohmann::json> retry(const Actor& actor, std::string_view event_id);
 
  private:
-  Status finish(const std::string& ws, const std::string& event_id, std::string_view status,
-                const std::string& outcome, const std::optional<std::string>& next_attempt);
-
   std::shared_ptr<store::Database> db_;
   std::shared_ptr<StripeSettings> settings_;
   std::shared_ptr<StripeSync> sync_;
+  std::string instance_;
 };
 
 // The wait before attempt `attempts + 1` of a failed event.

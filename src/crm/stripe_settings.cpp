@@ -339,6 +339,7 @@ void StripeSettings::forget_webhook_secrets(const std::string& workspace_id) {
   std::lock_guard<std::mutex> lock(cache_mutex_);
   ++cache_generation_;
   webhook_secrets_cache_.erase(workspace_id);
+  client_cache_.erase(workspace_id);
 }
 
 Result<std::optional<std::string>> StripeSettings::workspace_for_subdomain(const std::string& subdomain) {
@@ -368,16 +369,29 @@ Result<std::optional<std::string>> StripeSettings::only_workspace_with_webhook_s
 }
 
 Result<std::optional<stripe::Client>> StripeSettings::client(const std::string& workspace_id) {
+  const auto now = std::chrono::steady_clock::now();
+  std::uint64_t generation = 0;
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    auto it = client_cache_.find(workspace_id);
+    if (it != client_cache_.end() && now - it->second.read_at < options_.webhook_secrets_ttl) return it->second.client;
+    generation = cache_generation_;
+  }
   auto stored = db_->read<std::optional<Stored>>([&](Tx& tx) { return load(tx, box_, workspace_id); });
   if (!stored) return fail(stored.error());
-  if (!*stored || !(*stored)->secret_key) return std::optional<stripe::Client>();
-  stripe::ClientConfig config;
-  config.api_key = *(*stored)->secret_key;
-  config.api_base = options_.api_base;
-  config.timeout_ms = options_.request_timeout_ms;
-  auto made = stripe::Client::create(config);
-  if (!made) return fail(made.error());
-  return std::optional<stripe::Client>(std::move(*made));
+  std::optional<stripe::Client> client;
+  if (*stored && (*stored)->secret_key) {
+    stripe::ClientConfig config;
+    config.api_key = *(*stored)->secret_key;
+    config.api_base = options_.api_base;
+    config.timeout_ms = options_.request_timeout_ms;
+    auto made = stripe::Client::create(config);
+    if (!made) return fail(made.error());
+    client = std::move(*made);
+  }
+  std::lock_guard<std::mutex> lock(cache_mutex_);
+  if (generation == cache_generation_) client_cache_[workspace_id] = CachedClient{client, now};
+  return client;
 }
 
 Result<std::vector<std::string>> StripeSettings::connected_workspaces() {

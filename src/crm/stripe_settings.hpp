@@ -78,7 +78,7 @@ class StripeSettings {
   const StripeSettingsOptions& options() const { return options_; }
 
  private:
-  // Drops the remembered webhook secrets of a workspace (after its settings changed).
+  // Drops the remembered webhook secrets and client of a workspace (after its settings changed).
   void forget_webhook_secrets(const std::string& workspace_id);
 
   std::shared_ptr<store::Database> db_;
@@ -89,8 +89,15 @@ class StripeSettings {
     std::vector<std::string> secrets;
     std::chrono::steady_clock::time_point read_at;
   };
-  std::mutex cache_mutex_;  // guards the three members below
+  struct CachedClient {
+    std::optional<stripe::Client> client;
+    std::chrono::steady_clock::time_point read_at;
+  };
+  std::mutex cache_mutex_;  // guards the four members below
   std::unordered_map<std::string, CachedSecrets> webhook_secrets_cache_;
+  // The workspace's Stripe client (secret key unsealed), for the same TTL: the inbox
+  // processor asks for it once per event.
+  std::unordered_map<std::string, CachedClient> client_cache_;
   std::unordered_map<std::string, std::string> workspace_by_subdomain_;
   // Bumped by every forget: a read that began before it is not remembered.
   std::uint64_t cache_generation_ = 0;

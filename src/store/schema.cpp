@@ -221,6 +221,9 @@ const std::vector<Migration>& migrations() {
            "ALTER TABLE stripe_events ADD COLUMN next_attempt_at TEXT",
            "ALTER TABLE stripe_events ADD COLUMN outcome TEXT",
            "ALTER TABLE stripe_events ADD COLUMN source TEXT NOT NULL DEFAULT 'webhook'",
+           // Which Settle instance holds an event's lease, so that it can end its own leases
+           // when it restarts after a crash.
+           "ALTER TABLE stripe_events ADD COLUMN claimed_by TEXT",
            "UPDATE stripe_events SET next_attempt_at = received_at WHERE status = 'pending'",
            "CREATE INDEX stripe_events_due ON stripe_events (next_attempt_at)",
        }},

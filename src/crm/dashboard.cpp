@@ -1,5 +1,7 @@
 #include "crm/dashboard.hpp"
 
+#include "common/dates.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -47,23 +49,8 @@ constexpr const char* kPaymentsByDay =
 
 constexpr const char* kBuckets[] = {"current", "1-30", "31-60", "61-90", "90+"};
 
-std::chrono::sys_days parse_day(const std::string& ymd) {
-  int y = 1970;
-  unsigned m = 1, d = 1;
-  std::sscanf(ymd.c_str(), "%d-%u-%u", &y, &m, &d);
-  return std::chrono::sys_days(std::chrono::year(y) / std::chrono::month(m) / std::chrono::day(d));
-}
-
-std::string format_day(std::chrono::sys_days day) {
-  std::chrono::year_month_day ymd(day);
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()));
-  return buf;
-}
-
 std::string days_before(const std::string& today, int days) {
-  return format_day(parse_day(today) - std::chrono::days(days));
+  return format_day(parse_day(today).value_or(std::chrono::sys_days{}) - std::chrono::days(days));
 }
 
 }  // namespace
@@ -73,7 +60,7 @@ Result<json> dashboard(store::Database& db, const Actor& actor) {
 }
 
 Result<json> dashboard(store::Database& db, const Actor& actor, const std::string& today) {
-  std::chrono::year_month_day ymd(parse_day(today));
+  std::chrono::year_month_day ymd(parse_day(today).value_or(std::chrono::sys_days{}));
   auto first = std::chrono::sys_days(ymd.year() / ymd.month() / std::chrono::day(1));
   auto next_month = std::chrono::sys_days((ymd.year() / ymd.month() + std::chrono::months(1)) / std::chrono::day(1));
   const std::string since = format_day(first) + "T00:00:00.000Z";

@@ -9,6 +9,7 @@
 #include "billing/document.hpp"
 #include "billing/lifecycle.hpp"
 #include "common/crypto.hpp"
+#include "common/dates.hpp"
 #include "common/money.hpp"
 #include "crm/record_store.hpp"
 
@@ -69,15 +70,9 @@ int current_year() {
 
 std::string today() { return store::now_timestamp().substr(0, 10); }
 
+// `date` is a stored date (always valid, YYYY-MM-DD).
 std::string add_days(const std::string& date, int days) {
-  auto d = store::normalize_date(date);
-  std::chrono::year_month_day ymd{std::chrono::year(std::stoi(d->substr(0, 4))),
-                                  std::chrono::month(static_cast<unsigned>(std::stoi(d->substr(5, 2)))),
-                                  std::chrono::day(static_cast<unsigned>(std::stoi(d->substr(8, 2))))};
-  auto shifted = std::chrono::sys_days(ymd) + std::chrono::days(days);
-  return store::format_timestamp(
-             std::chrono::duration_cast<std::chrono::milliseconds>(shifted.time_since_epoch()).count())
-      .substr(0, 10);
+  return format_day(parse_day(date).value_or(std::chrono::sys_days{}) + std::chrono::days(days));
 }
 
 struct WorkspaceSettings {

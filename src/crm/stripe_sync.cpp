@@ -10,6 +10,7 @@
 #include "billing/document.hpp"
 #include "billing/lifecycle.hpp"
 #include "common/crypto.hpp"
+#include "common/dates.hpp"
 #include "common/money.hpp"
 #include "crm/record_store.hpp"
 
@@ -101,39 +102,6 @@ std::string with_hash(std::string_view step, const FormParams& params) {
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
-}
-
-// ---- Dates: the API's ISO text <-> Stripe's unix seconds -------------------------------------
-
-std::optional<std::chrono::sys_days> parse_day(std::string_view text) {
-  int y = 0;
-  unsigned m = 0, d = 0;
-  if (text.size() < 10 || std::sscanf(std::string(text.substr(0, 10)).c_str(), "%d-%u-%u", &y, &m, &d) != 3)
-    return std::nullopt;
-  std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(m), std::chrono::day(d)};
-  if (!ymd.ok()) return std::nullopt;
-  return std::chrono::sys_days(ymd);
-}
-
-std::optional<std::int64_t> unix_of(std::string_view timestamp) {
-  auto day = parse_day(timestamp);
-  if (!day) return std::nullopt;
-  int h = 0, mi = 0, s = 0;
-  if (timestamp.size() >= 19) std::sscanf(std::string(timestamp.substr(11, 8)).c_str(), "%d:%d:%d", &h, &mi, &s);
-  return std::chrono::duration_cast<std::chrono::seconds>(day->time_since_epoch()).count() + h * 3600 + mi * 60 + s;
-}
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string format_day(std::chrono::sys_days day) {
-  std::chrono::year_month_day ymd(day);
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()));
-  return buf;
 }
 
 std::string timestamp_of_unix(std::int64_t seconds) { return store::format_timestamp(seconds * 1000); }
@@ -451,9 +419,9 @@ struct Outbound {
     // What the CRM refuses anyway (not a draft, no lines) is refused before Stripe is called.
     auto move = billing::apply(billing::QuoteAction::Finalize, *billing::parse_quote_status(q.text("status")));
     if (!move || doc->lines.empty()) return records.act(actor, quotes_def(), id, "finalize", json::object());
-    auto expires = q.is_null("expires_at") ? std::optional<std::int64_t>(unix_now() + 30 * 86400)
-                                           : unix_of(q.text("expires_at"));
-    if (!expires || *expires <= unix_now() + 60)
+    auto expires = q.is_null("expires_at") ? std::optional<std::int64_t>(unix_seconds_now() + 30 * 86400)
+                                           : unix_seconds(q.text("expires_at"));
+    if (!expires || *expires <= unix_seconds_now() + 60)
       return fail(Error::validation("expiresAt", "the quote's expiresAt has passed; set a later one to finalize it"));
 
     auto customer = ensure_customer(client, db(), ws(), q.text("company_id"), q.text("person_id"));
@@ -1021,7 +989,7 @@ Result<std::string> StripeSync::apply_event(const std::string& ws, const json& e
       if (status != "Draft" && status != "Open") return "quote " + number + " is " + status + "; nothing to cancel";
       // Stripe cancels a quote that reaches expires_at: that is an expiry, not a cancellation.
       bool expired = !doc->view().is_null("expires_at") &&
-                     unix_of(doc->view().text("expires_at")).value_or(INT64_MAX) <= unix_now() && status == "Open";
+                     unix_seconds(doc->view().text("expires_at")).value_or(INT64_MAX) <= unix_seconds_now() && status == "Open";
       if (expired) {
         auto done = records_->expire_due_quotes(actor);
         if (!done) return fail(done.error());

@@ -57,20 +57,7 @@ std::string bearer(const Request& r) {
   return {};
 }
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+using net::html_escape;
 
 // A small page for the customer who opens a payment link; `extra_html` is trusted markup.
 Response pay_message(int status, std::string_view title, std::string_view text, std::string_view extra_html = {}) {

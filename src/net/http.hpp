@@ -48,6 +48,8 @@ struct Response {
 std::optional<std::string> url_decode(std::string_view in, bool plus_is_space);
 // Percent-encoding of everything but unreserved characters (RFC 3986).
 std::string url_encode(std::string_view in);
+// Text made safe inside HTML text and attribute values (& < > " ').
+std::string html_escape(std::string_view text);
 // Parses "a=1&b=2" (application/x-www-form-urlencoded or a query string).
 std::vector<std::pair<std::string, std::string>> parse_form(std::string_view in);
 

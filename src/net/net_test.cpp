@@ -112,3 +112,16 @@ TEST(Server, AnswersOverLoopbackWithKeepAliveAndLimits) {
 
 }  // namespace
 }  // namespace settle::net
+
+namespace settle::net {
+namespace {
+
+TEST(Html, EscapesTextAndAttributeSpecials) {
+  EXPECT_EQ(html_escape(R"(<a href="x">Tom & Jerry's</a>)"),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;");
+  EXPECT_EQ(html_escape("plain"), "plain");
+  EXPECT_EQ(html_escape(""), "");
+}
+
+}  // namespace
+}  // namespace settle::net

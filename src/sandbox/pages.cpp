@@ -18,20 +18,7 @@
 namespace settle::sandbox {
 namespace {
 
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
+using net::html_escape;
 
 std::string text_of(const json& v, const std::string& fallback = "") { return v.is_string() ? v.get<std::string>() : fallback; }
 
@@ -136,7 +123,7 @@ std::string invoice_page(Ctx& ctx, const json& invoice, const std::optional<Resu
   const json* customer = ctx.account.find(invoice["customer"], "customer");
   std::string body = "<h1>Invoice " + html_escape(text_of(invoice["number"], "(draft)")) + "</h1>";
   if (customer) body += "<p>Billed to " + html_escape(text_of((*customer)["name"], text_of((*customer)["email"], "customer"))) + "</p>";
-  if (invoice["description"].is_string()) body += "<p>" + html_escape(invoice["description"]) + "</p>";
+  if (invoice["description"].is_string()) body += "<p>" + html_escape(invoice["description"].get<std::string>()) + "</p>";
   body += items_table(rows);
   body += "<p>Total: <strong id=\"amount-total\">" + html_escape(format_amount(invoice["total"], currency)) + "</strong><br>"
           "Amount paid: <span id=\"amount-paid\">" + html_escape(format_amount(invoice["amount_paid"], currency)) + "</span><br>"
@@ -174,8 +161,8 @@ std::string quote_page(Ctx& ctx, const json& quote, const std::optional<Result>&
                       format_amount(item["amount_total"], currency));
   std::string status = quote["status"];
   std::string body = "<h1>Quote " + html_escape(text_of(quote["number"], "(draft)")) + "</h1>";
-  if (quote["header"].is_string()) body += "<p>" + html_escape(quote["header"]) + "</p>";
-  if (quote["description"].is_string()) body += "<p>" + html_escape(quote["description"]) + "</p>";
+  if (quote["header"].is_string()) body += "<p>" + html_escape(quote["header"].get<std::string>()) + "</p>";
+  if (quote["description"].is_string()) body += "<p>" + html_escape(quote["description"].get<std::string>()) + "</p>";
   body += items_table(rows);
   body += "<p>Total: <strong id=\"amount-total\">" + html_escape(format_amount(quote["amount_total"], currency)) + "</strong></p>";
   body += "<p>Status: <span id=\"quote-status\">" + html_escape(status) + "</span></p>";
@@ -189,7 +176,7 @@ std::string quote_page(Ctx& ctx, const json& quote, const std::optional<Result>&
     if (status == "draft") body += "<p class=\"hint\">This quote is not finalized yet.</p>";
   }
   if (status != "draft") body += "<p><a id=\"download-pdf\" href=\"/hosted/quotes/" + id + "/pdf\">Download PDF</a></p>";
-  if (quote["footer"].is_string()) body += "<p class=\"hint\">" + html_escape(quote["footer"]) + "</p>";
+  if (quote["footer"].is_string()) body += "<p class=\"hint\">" + html_escape(quote["footer"].get<std::string>()) + "</p>";
   return body;
 }
 
@@ -396,7 +383,7 @@ void add_hosted_pages(net::Router& router, Core& core) {
                                : text_of(details["us_bank_account"]["bank_name"]) + " ····" + text_of(details["us_bank_account"]["last4"]);
       body = "<h1>Receipt</h1><p>Amount: <strong id=\"amount\">" + html_escape(format_amount((*charge)["amount"], currency)) +
              "</strong></p><p>Paid with " + html_escape(method) + "</p><p>Status: <span id=\"charge-status\">" +
-             html_escape((*charge)["status"]) + "</span></p>";
+             html_escape((*charge)["status"].get<std::string>()) + "</span></p>";
       if ((*charge)["amount_refunded"].get<std::int64_t>() > 0)
         body += "<p>Refunded: <span id=\"amount-refunded\">" + html_escape(format_amount((*charge)["amount_refunded"], currency)) + "</span></p>";
     });

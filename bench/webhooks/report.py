@@ -11,6 +11,10 @@ import json
 import os
 import platform
 import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from machine import cpu_model, memory_gib  # noqa: E402
 
 BEGIN = "<!-- webhooks:begin (written by bench/webhooks/report.py) -->"
 END = "<!-- webhooks:end -->"
@@ -38,28 +42,6 @@ def fmt_ms(ms):
 
 def fmt_ratio(r):
     return f"{r:.1f}" if r >= 1 else f"{r:.2f}"
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def mem_gib():
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    return round(int(line.split()[1]) / 1024 / 1024)
-    except OSError:
-        pass
-    return 0
 
 
 def git_commit():
@@ -178,7 +160,7 @@ def main():
         "minimal Node.js handler written as Stripe's documentation shows it, measured in the same run.",
         "",
         f"- **When**: {now:%Y-%m-%d %H:%M} UTC, commit {git_commit()}; the webhook benchmark took {a.wall_seconds} s.",
-        f"- **Machine**: {os.cpu_count()} cores, {cpu_model()}, {mem_gib()} GiB RAM, Linux {platform.release()}; "
+        f"- **Machine**: {os.cpu_count()} cores, {cpu_model()}, {round(memory_gib() or 0)} GiB RAM, Linux {platform.release()}; "
         "the load generator runs on the same cores as the receiver.",
         f"- **Load average** (1, 5, 15 min): {a.load_before} before, {a.load_after} after "
         "(the latter includes the benchmark's own load).",

@@ -7,6 +7,8 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <deque>
@@ -53,15 +55,6 @@ std::timed_mutex& sqlite_writer_mutex(const std::string& url) {
   auto& m = registry[url];
   if (!m) m = std::make_unique<std::timed_mutex>();
   return *m;
-}
-
-std::string strip_password(const std::string& url) {
-  auto scheme = url.find("://");
-  auto at = url.find('@');
-  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
-  auto colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon) + ":***" + url.substr(at);
 }
 
 // Binds values by name. SOCI keeps pointers to the bound variables until execution, so
@@ -237,6 +230,8 @@ std::optional<Rows> Tx::query_one(std::string_view sql, const Params& params) {
   return r;
 }
 
+std::string_view Tx::lock_suffix() const { return dialect_ == Dialect::Postgres ? " FOR UPDATE" : ""; }
+
 long long Tx::exec(std::string_view sql, const Params& params) {
   soci::statement st(session_);
   Binder binder;
@@ -251,7 +246,7 @@ long long Tx::exec(std::string_view sql, const Params& params) {
 Result<std::shared_ptr<Database>> Database::open(const std::string& url, size_t pool_size) {
   std::shared_ptr<Database> db(new Database());
   db->pool_size_ = std::max<size_t>(1, pool_size);
-  db->url_for_log_ = strip_password(url);
+  db->url_for_log_ = redact_url(url);
   db->pool_ = std::make_unique<soci::connection_pool>(db->pool_size_);
   try {
     if (url.rfind("sqlite:", 0) == 0) {
@@ -303,7 +298,7 @@ Status Database::run_transaction(bool write, const std::function<Status(Tx&)>& b
       if (dialect_ == Dialect::Sqlite)
         session << (write ? "BEGIN IMMEDIATE" : "BEGIN");
       else
-        session << (write ? "BEGIN" : "BEGIN READ ONLY");
+        session << (write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       open = true;
       Tx tx(session, dialect_);
       Status st = body(tx);
@@ -333,6 +328,60 @@ Status Database::run_transaction(bool write, const std::function<Status(Tx&)>& b
       return fail(std::move(err));
     }
   }
+}
+
+namespace {
+
+constexpr std::string_view kMask = "***";
+
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// "user:secret@host" -> "user:***@host"; the userinfo ends at the authority's last '@'.
+std::string redact_authority(std::string_view authority) {
+  auto at = authority.rfind('@');
+  if (at == std::string_view::npos) return std::string(authority);
+  auto colon = authority.find(':');
+  if (colon == std::string_view::npos || colon > at) return std::string(authority);
+  return std::string(authority.substr(0, colon + 1)) + std::string(kMask) + std::string(authority.substr(at));
+}
+
+// "a=1&password=secret" -> "a=1&password=***".
+std::string redact_query(std::string_view query) {
+  std::string out;
+  size_t start = 0;
+  while (start <= query.size()) {
+    size_t end = std::min(query.find('&', start), query.size());
+    std::string_view pair = query.substr(start, end - start);
+    size_t eq = pair.find('=');
+    if (eq != std::string_view::npos && lower_ascii(pair.substr(0, eq)).find("password") != std::string::npos)
+      out += std::string(pair.substr(0, eq + 1)) + std::string(kMask);
+    else
+      out += pair;
+    if (end == query.size()) break;
+    out += '&';
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string redact_url(const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  size_t authority_start = scheme + 3;
+  size_t authority_end = std::min(url.find_first_of("/?#", authority_start), url.size());
+  std::string out = url.substr(0, authority_start) +
+                    redact_authority(std::string_view(url).substr(authority_start, authority_end - authority_start));
+  size_t query = url.find('?', authority_end);
+  if (query == std::string::npos) return out + url.substr(authority_end);
+  size_t fragment = std::min(url.find('#', query), url.size());
+  return out + url.substr(authority_end, query + 1 - authority_end) +
+         redact_query(std::string_view(url).substr(query + 1, fragment - query - 1)) + url.substr(fragment);
 }
 
 std::string format_timestamp(std::int64_t unix_millis) {

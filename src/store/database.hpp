@@ -60,6 +60,11 @@ class Tx {
  public:
   Tx(soci::session& session, Dialect dialect) : session_(session), dialect_(dialect) {}
   Dialect dialect() const { return dialect_; }
+  // Appended to a SELECT that reads a row the transaction will change: " FOR UPDATE" on
+  // PostgreSQL, where READ COMMITTED would otherwise let two writers read the same row
+  // and one of their updates be lost; "" on SQLite, whose write transactions (BEGIN
+  // IMMEDIATE) already run one at a time.
+  std::string_view lock_suffix() const;
   Rows query(std::string_view sql, const Params& params = {});
   std::optional<Rows> query_one(std::string_view sql, const Params& params = {});  // nullopt when no row
   // Runs a statement that returns no rows; answers the number of rows it changed.
@@ -77,13 +82,17 @@ class Database {
   ~Database();
 
   Dialect dialect() const { return dialect_; }
-  const std::string& url_for_log() const { return url_for_log_; }  // password removed
+  const std::string& url_for_log() const { return url_for_log_; }  // passwords masked (redact_url)
 
   // Runs fn in a write transaction (SQLite: BEGIN IMMEDIATE, so writers queue instead of
   // deadlocking on upgrade; PostgreSQL: retried on serialization failure or deadlock).
   // Commits when fn succeeds, rolls back when it fails or throws.
   template <class T>
   Result<T> write(const std::function<Result<T>(Tx&)>& fn) { return run<T>(true, fn); }
+  // Runs fn in a read-only transaction whose statements all see one snapshot, so that
+  // a list page and its count agree: PostgreSQL REPEATABLE READ READ ONLY (which never
+  // fails to serialize); SQLite a deferred transaction, whose first read fixes the WAL
+  // snapshot for the rest of it.
   template <class T>
   Result<T> read(const std::function<Result<T>(Tx&)>& fn) { return run<T>(false, fn); }
 
@@ -113,6 +122,11 @@ class Database {
   size_t pool_size_ = 0;
   std::unique_ptr<soci::connection_pool> pool_;
 };
+
+// A database URL fit for a log line: the password of the userinfo and the value of every
+// query parameter whose name contains "password" (libpq takes password= and sslpassword=
+// there too) become "***". Anything that is not a URL comes back unchanged.
+std::string redact_url(const std::string& url);
 
 // The version the migrations in this binary bring a database to.
 int latest_schema_version();

@@ -117,17 +117,16 @@ TEST_P(DatabaseTest, ValuesRoundTripWithTheirTypes) {
   EXPECT_TRUE(r.is_null("absent"));
 }
 
-// SQLite has one writer at a time: concurrent write transactions, here from 8 threads over
-// two Database handles on the same file, queue and all commit, and a read-modify-write
-// inside each sees the previous one's result (nothing lost, nothing refused as busy).
-TEST_P(DatabaseTest, ConcurrentSqliteWritersQueueAndAllCommit) {
-  if (GetParam() != "sqlite") GTEST_SKIP() << "PostgreSQL runs writers side by side (MVCC)";
+// Read-modify-writes of one row from 8 threads over two Database handles, each reading
+// the row with the lock suffix: they queue (SQLite's one writer, PostgreSQL's row lock)
+// and all commit, each seeing the previous one's result: nothing lost, nothing refused.
+TEST_P(DatabaseTest, ConcurrentReadModifyWritesUnderTheRowLockLoseNothing) {
   ASSERT_TRUE(db_->migrate());
   auto second = Database::open(url_, 4);
   ASSERT_TRUE(second);
   ASSERT_TRUE(db_->write<bool>([](Tx& tx) -> Result<bool> {
-    tx.exec("CREATE TABLE counter (n INTEGER NOT NULL)");
-    tx.exec("INSERT INTO counter (n) VALUES (0)");
+    tx.exec("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)");
+    tx.exec("INSERT INTO counter (id, n) VALUES (1, 0)");
     return true;
   }));
   constexpr int kThreads = 8, kEach = 50;
@@ -138,8 +137,8 @@ TEST_P(DatabaseTest, ConcurrentSqliteWritersQueueAndAllCommit) {
       auto& db = t % 2 ? *second : db_;
       for (int i = 0; i < kEach; ++i) {
         auto done = db->write<bool>([](Tx& tx) -> Result<bool> {
-          auto n = RowView(tx.query("SELECT n FROM counter"), 0).integer("n");
-          tx.exec("UPDATE counter SET n = :n", {{"n", n + 1}});
+          auto n = RowView(tx.query("SELECT n FROM counter WHERE id = 1" + std::string(tx.lock_suffix())), 0).integer("n");
+          tx.exec("UPDATE counter SET n = :n WHERE id = 1", {{"n", n + 1}});
           return true;
         });
         if (!done) ++failures;
@@ -154,11 +153,53 @@ TEST_P(DatabaseTest, ConcurrentSqliteWritersQueueAndAllCommit) {
   EXPECT_EQ(*n, kThreads * kEach);
 }
 
+// Every statement of a read transaction sees the snapshot of its first: a row committed
+// by another connection in between is not seen until the next transaction.
+TEST_P(DatabaseTest, AReadTransactionSeesOneSnapshot) {
+  ASSERT_TRUE(db_->migrate());
+  ASSERT_TRUE(insert_workspace("ws1", "one"));
+  auto count = [](Tx& tx) { return RowView(tx.query("SELECT COUNT(*) AS n FROM workspaces"), 0).integer("n"); };
+  auto seen = db_->read<std::pair<std::int64_t, std::int64_t>>([&](Tx& tx) -> Result<std::pair<std::int64_t, std::int64_t>> {
+    std::int64_t before = count(tx);
+    // From another thread, so that it commits on another pooled connection.
+    std::thread writer([&] { EXPECT_TRUE(insert_workspace("ws2", "two")); });
+    writer.join();
+    return std::make_pair(before, count(tx));
+  });
+  ASSERT_TRUE(seen) << seen.error().log;
+  EXPECT_EQ(seen->first, 1);
+  EXPECT_EQ(seen->second, 1);
+  auto after = db_->read<std::int64_t>([&](Tx& tx) -> Result<std::int64_t> { return count(tx); });
+  EXPECT_EQ(*after, 2);
+}
+
 TEST(DatabaseOpen, RefusesUnknownUrls) {
   auto bad = Database::open("mysql://x", 1);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().field, "db");
   EXPECT_EQ(Database::open("postgres://u:secret@127.0.0.1:1/x", 1).error().log.find("secret"), std::string::npos);
+  EXPECT_EQ(Database::open("postgres://u@127.0.0.1:1/x?password=secret", 1).error().log.find("secret"),
+            std::string::npos);
+}
+
+TEST(DatabaseLog, PasswordsInAUrlAreMasked) {
+  struct Case {
+    const char* url;
+    const char* logged;
+  };
+  const Case cases[] = {
+      {"sqlite:data/settle.db", "sqlite:data/settle.db"},
+      {"postgres://h/db", "postgres://h/db"},
+      {"postgres://u:secret@h:5432/db", "postgres://u:***@h:5432/db"},
+      {"postgres://u@h/db", "postgres://u@h/db"},
+      {"postgres://h/db?password=secret&sslmode=require", "postgres://h/db?password=***&sslmode=require"},
+      {"postgres://h/db?sslmode=require&password=secret", "postgres://h/db?sslmode=require&password=***"},
+      {"postgresql://u:a@b@h/db?PASSWORD=x&sslpassword=y#f", "postgresql://u:***@h/db?PASSWORD=***&sslpassword=***#f"},
+      {"postgres://u:secret@h/db?password=other", "postgres://u:***@h/db?password=***"},
+      {"postgres://h:5432?user=a@b&password=", "postgres://h:5432?user=a@b&password=***"},
+      {"postgres://h/db?passwordless", "postgres://h/db?passwordless"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(redact_url(c.url), c.logged) << c.url;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest, ::testing::Values("sqlite", "postgres"),

@@ -221,6 +221,39 @@ InvoiceStatus converge_invoice_status(InvoiceStatus current, std::string_view st
   return InvoiceStatus::Open;
 }
 
+// ---- Books rules --------------------------------------------------------------------
+
+Result<InvoiceStatus> apply(InvoiceAction action, const InvoiceAmounts& amounts) {
+  auto target = apply(action, amounts.status);
+  if (!target) return target;
+  const std::int64_t held = amounts.amount_refundable();
+  if (*target != InvoiceStatus::Void || held == 0) return target;
+  Error error = Error::conflict(
+      fmt::format("cannot void an invoice that still holds received money ({} minor units not refunded); refund it first", held),
+      "status");
+  error.details = {{"from", std::string(to_string(amounts.status))},
+                   {"to", std::string(to_string(InvoiceStatus::Void))},
+                   {"action", std::string(to_string(action))},
+                   {"amountHeld", held}};
+  return fail(std::move(error));
+}
+
+Status check_invoice_deletable(InvoiceStatus status, bool numbered) {
+  if (numbered)
+    return fail(Error::conflict("a numbered invoice is part of the books and cannot be deleted; void it instead",
+                                "invoiceNumber"));
+  if (status != InvoiceStatus::Draft)
+    return fail(Error::conflict("only a Draft invoice can be deleted; void it instead", "status"));
+  return {};
+}
+
+Status check_quote_deletable(QuoteStatus status, bool has_order) {
+  if (has_order)
+    return fail(Error::conflict(
+        fmt::format("a quote that is {} and has an order cannot be deleted", to_string(status)), "orderId"));
+  return {};
+}
+
 // ---- Document numbers ---------------------------------------------------------------
 
 std::string_view to_string(DocumentKind kind) {

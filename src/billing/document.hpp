@@ -105,6 +105,26 @@ Result<InvoiceAmounts> apply_payment_failure(const InvoiceAmounts& amounts);
 InvoiceStatus converge_invoice_status(InvoiceStatus current, std::string_view stripe_status,
                                       const InvoiceAmounts& amounts, bool payment_failed);
 
+// ---- Books rules --------------------------------------------------------------------
+// What keeps the books whole whichever path a change takes (API, Stripe sync, jobs).
+
+// The status an invoice action moves to: apply(action, status) from the lifecycle, plus
+// the rule money adds to it: an invoice still holding received money (amount_paid >
+// amount_refunded) cannot be voided, from any status (Open after a retry, Payment Failed,
+// Uncollectible): a void says nothing was owed, and the money would drop out of the
+// books. Refund it first. Error: conflict on "status" saying so, details {from, to,
+// action, amountHeld}; otherwise the lifecycle's own refusal.
+Result<InvoiceStatus> apply(InvoiceAction action, const InvoiceAmounts& amounts);
+
+// Whether an invoice may be (soft-)deleted: only an unnumbered Draft. A number, once given,
+// is in the books and deleting its invoice would leave a gap: conflict on "invoiceNumber";
+// past Draft: conflict on "status" (void it instead).
+Status check_invoice_deletable(InvoiceStatus status, bool numbered);
+
+// Whether a quote may be (soft-)deleted: not once its acceptance made an order, which
+// names it as its origin: conflict on "orderId".
+Status check_quote_deletable(QuoteStatus status, bool has_order);
+
 // ---- Document numbers ---------------------------------------------------------------
 enum class DocumentKind { Quote, Order, Invoice };
 

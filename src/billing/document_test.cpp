@@ -457,3 +457,93 @@ TEST(ConvergeInvoiceStatus, FollowsStripeWhateverTheEventOrder) {
 
 }  // namespace
 }  // namespace settle::billing
+
+namespace settle::billing {
+namespace {
+
+struct VoidCase {
+  const char* name;
+  InvoiceAction action;
+  InvoiceStatus status;
+  std::int64_t paid, refunded;
+  std::optional<InvoiceStatus> expected;  // nullopt: refused
+  const char* message_part;               // of the refusal
+};
+
+TEST(BooksRules, NoInvoiceHoldingReceivedMoneyReachesVoid) {
+  using S = InvoiceStatus;
+  using A = InvoiceAction;
+  const VoidCase cases[] = {
+      {"unpaid open", A::Void, S::Open, 0, 0, S::Void, ""},
+      {"failed, nothing received", A::Void, S::PaymentFailed, 0, 0, S::Void, ""},
+      {"written off, nothing received", A::Void, S::Uncollectible, 0, 0, S::Void, ""},
+      {"written off after a part was paid", A::Void, S::Uncollectible, 4000, 0, std::nullopt, "refund it first"},
+      {"failed after a part was paid", A::Void, S::PaymentFailed, 4000, 0, std::nullopt, "refund it first"},
+      {"open again after a retry, part paid", A::Void, S::Open, 4000, 0, std::nullopt, "refund it first"},
+      {"part paid, part refunded", A::Void, S::Uncollectible, 4000, 1000, std::nullopt, "3000 minor units"},
+      {"part paid then fully refunded", A::Void, S::Uncollectible, 4000, 4000, S::Void, ""},
+      {"partially paid: the lifecycle refuses first", A::Void, S::PartiallyPaid, 4000, 0, std::nullopt,
+       "cannot move invoice from Partially Paid to Void"},
+      {"paid: the lifecycle refuses", A::Void, S::Paid, 10000, 0, std::nullopt, "cannot move invoice"},
+      {"writing off a part-paid invoice is allowed", A::MarkUncollectible, S::PartiallyPaid, 4000, 0,
+       S::Uncollectible, ""},
+      {"finalize is unchanged", A::Finalize, S::Draft, 0, 0, S::Open, ""},
+  };
+  for (const auto& c : cases) {
+    auto result = apply(c.action, InvoiceAmounts{10000, c.paid, c.refunded, c.status});
+    if (c.expected) {
+      ASSERT_TRUE(result) << c.name << ": " << result.error().message;
+      EXPECT_EQ(to_string(*result), to_string(*c.expected)) << c.name;
+      continue;
+    }
+    ASSERT_FALSE(result) << c.name;
+    EXPECT_EQ(result.error().code, ErrorCode::Conflict) << c.name;
+    EXPECT_EQ(result.error().field, "status") << c.name;
+    EXPECT_NE(result.error().message.find(c.message_part), std::string::npos) << c.name << ": " << result.error().message;
+  }
+}
+
+// The field a refusal names ("" when allowed); every refusal is a conflict.
+std::string refused_field(const Status& st) {
+  if (st) return {};
+  EXPECT_EQ(st.error().code, ErrorCode::Conflict);
+  return st.error().field;
+}
+
+TEST(BooksRules, DeletingKeepsNumbersAndOrdersWhole) {
+  struct InvoiceCase {
+    InvoiceStatus status;
+    bool numbered;
+    const char* refused_field;  // "" when deletable
+  };
+  const InvoiceCase invoices[] = {
+      {InvoiceStatus::Draft, false, ""},
+      {InvoiceStatus::Draft, true, "invoiceNumber"},
+      {InvoiceStatus::Open, true, "invoiceNumber"},
+      {InvoiceStatus::Void, true, "invoiceNumber"},
+      {InvoiceStatus::Open, false, "status"},
+  };
+  for (const auto& c : invoices) {
+    EXPECT_EQ(refused_field(check_invoice_deletable(c.status, c.numbered)), c.refused_field)
+        << to_string(c.status) << " " << c.numbered;
+  }
+  struct QuoteCase {
+    QuoteStatus status;
+    bool has_order;
+    const char* refused_field;
+  };
+  const QuoteCase quotes[] = {
+      {QuoteStatus::Draft, false, ""},
+      {QuoteStatus::Open, false, ""},
+      {QuoteStatus::Canceled, false, ""},
+      {QuoteStatus::Accepted, false, ""},
+      {QuoteStatus::Accepted, true, "orderId"},
+  };
+  for (const auto& c : quotes) {
+    EXPECT_EQ(refused_field(check_quote_deletable(c.status, c.has_order)), c.refused_field)
+        << to_string(c.status) << " " << c.has_order;
+  }
+}
+
+}  // namespace
+}  // namespace settle::billing

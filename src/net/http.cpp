@@ -59,6 +59,11 @@ Response Response::text(int status, std::string body, std::string content_type) 
   return r;
 }
 
+Response& Response::add_header(std::string name, std::string value) {
+  headers.emplace_back(std::move(name), std::move(value));
+  return *this;
+}
+
 Response& Response::set_header(std::string name, std::string value) {
   for (auto& [k, v] : headers)
     if (iequals(k, name)) {

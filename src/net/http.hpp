@@ -40,7 +40,8 @@ struct Response {
 
   static Response json(int status, std::string body);
   static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
-  Response& set_header(std::string name, std::string value);
+  Response& set_header(std::string name, std::string value);  // replaces one of that name
+  Response& add_header(std::string name, std::string value);  // another one (Set-Cookie)
   std::string_view header(std::string_view name) const;
 };
 

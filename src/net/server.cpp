@@ -126,7 +126,7 @@ class Session : public std::enable_shared_from_this<Session> {
     out->version(version_ ? version_ : 11);
     out->result(static_cast<unsigned>(res.status));
     out->set(bhttp::field::server, "settle");
-    for (auto& [k, v] : res.headers) out->set(k, v);
+    for (auto& [k, v] : res.headers) out->insert(k, v);  // several Set-Cookie may come
     out->body() = std::move(res.body);
     bool close = res.close || !keep_alive_;
     out->keep_alive(!close);

@@ -101,7 +101,7 @@ export class Server {
       this.db = `sqlite:${this.file}`;
     } else {
       const base = process.env.SETTLE_TEST_PG;
-      this.dbName = `webhooks_${crypto.randomBytes(6).toString('hex')}`;
+      this.dbName = `test_webhooks_${crypto.randomBytes(6).toString('hex')}`;
       psql(base, `CREATE DATABASE ${this.dbName}`);
       this.db = base.slice(0, base.lastIndexOf('/') + 1) + this.dbName;
     }

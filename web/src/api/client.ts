@@ -45,18 +45,34 @@ export function setFetch(f: Fetch): void {
   fetchImpl = f;
 }
 
+/** The session's CSRF token, which the server sets in the readable `settle_csrf` cookie at
+ * sign-in: every request that changes something must echo it in X-CSRF-Token. */
+export function csrfToken(cookies: string = typeof document === 'undefined' ? '' : document.cookie): string {
+  for (const part of cookies.split(';')) {
+    const [name, ...rest] = part.trim().split('=');
+    if (name === 'settle_csrf') return decodeURIComponent(rest.join('='));
+  }
+  return '';
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 export async function request<T = unknown>(
   method: string,
   path: string,
   body?: unknown,
   init: { signal?: AbortSignal; raw?: boolean } = {},
 ): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const csrf = SAFE_METHODS.has(method) ? '' : csrfToken();
+  if (csrf) headers['X-CSRF-Token'] = csrf;
   let res: Response;
   try {
     res = await fetchImpl(path, {
       method,
       credentials: 'same-origin',
-      headers: body !== undefined ? { 'Content-Type': 'application/json', Accept: 'application/json' } : { Accept: 'application/json' },
+      headers,
       body: body !== undefined ? JSON.stringify(body) : undefined,
       signal: init.signal,
     });

@@ -319,4 +319,46 @@ describe('Settle web UI', { timeout: 170000 }, () => {
     assert.equal(put, 403);
     await memberContext.close();
   });
+  it('a forged cross-site request is refused, and a password change signs out the other sessions', async () => {
+    const newMember = async () => {
+      const c = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: stack.url });
+      const p = await c.newPage();
+      p.setDefaultTimeout(15000);
+      await signIn(p, MEMBER);
+      return { c, p };
+    };
+    const laptop = await newMember();
+    const phone = await newMember();
+    // The page's own requests carry X-CSRF-Token; one without it (what a forged form or a
+    // script on another site would send along with the cookie) changes nothing.
+    const forged = await laptop.p.evaluate(async () => {
+      const r = await fetch('/rest/companies', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"name":"Forged Ltd"}' });
+      return { status: r.status, body: await r.json() };
+    });
+    assert.equal(forged.status, 403);
+    assert.equal(forged.body.error.field, 'X-CSRF-Token');
+    const found = await stack.api('GET', '/rest/companies?filter=name[eq]:%22Forged%20Ltd%22');
+    assert.equal(found.length, 0);
+
+    await laptop.p.getByRole('link', { name: /Your account/ }).click();
+    await laptop.p.getByRole('heading', { name: 'Your account' }).waitFor();
+    await laptop.p.getByLabel('Current password').fill('not my password');
+    await laptop.p.getByLabel('New password (at least 8 characters)').fill('a new long password');
+    await laptop.p.getByLabel('New password again').fill('a new long password');
+    await laptop.p.getByRole('button', { name: 'Change password' }).click();
+    await laptop.p.getByRole('alert').filter({ hasText: 'The current password is wrong.' }).waitFor();
+    await laptop.p.getByLabel('Current password').fill(MEMBER.password);
+    await laptop.p.getByRole('button', { name: 'Change password' }).click();
+    await laptop.p.getByText('Password changed; your other sessions were signed out').waitFor();
+    await shot(laptop.p, '19-password-changed');
+    // The phone's session ended: its next request shows the sign-in screen.
+    await phone.p.getByRole('link', { name: 'Companies', exact: true }).click();
+    await phone.p.getByRole('heading', { name: 'Sign in' }).waitFor();
+    // The laptop stays signed in; the old password no longer works, the new one does.
+    await laptop.p.getByRole('link', { name: 'Companies', exact: true }).click();
+    await laptop.p.getByRole('heading', { name: 'Companies' }).waitFor();
+    await signIn(phone.p, { email: MEMBER.email, password: 'a new long password' });
+    await laptop.c.close();
+    await phone.c.close();
+  });
 });

@@ -3,6 +3,8 @@ import { Navigate, Route, Routes } from 'react-router-dom';
 import { useSession } from './session';
 import { Layout } from './components/Layout';
 import { Login, NoWorkspace } from './pages/Login';
+import { AcceptInvitation } from './pages/AcceptInvitation';
+import { Account } from './pages/Account';
 import { Dashboard } from './pages/Dashboard';
 import { ListPage } from './pages/ListPage';
 import { RecordPage } from './pages/RecordPage';
@@ -15,6 +17,9 @@ const Settings = lazy(() => import('./pages/Settings').then((m) => ({ default: m
 
 export function App() {
   const { status } = useSession();
+  // An invitation link works whoever is signed in on this browser, or nobody.
+  if (window.location.pathname === '/accept-invitation')
+    return <AcceptInvitation token={new URLSearchParams(window.location.search).get('token') ?? ''} />;
   if (status === 'loading')
     return (
       <div className="boot">
@@ -44,6 +49,7 @@ export function App() {
             </Suspense>
           }
         />
+        <Route path="account" element={<Account />} />
         <Route path="login" element={<Navigate to="/" replace />} />
         <Route path="*" element={<div className="page"><h1>Not found</h1><p>This page does not exist.</p></div>} />
       </Route>

@@ -98,7 +98,9 @@ export async function request<T = unknown>(
       e?.field ?? null,
       e?.details,
     );
-    if (res.status === 401 && !path.startsWith('/auth/login')) unauthorizedListeners.forEach((l) => l());
+    // A session from before CSRF tokens has no settle_csrf cookie: signing in again makes one.
+    const staleSession = res.status === 403 && err.field === 'X-CSRF-Token';
+    if ((res.status === 401 && !path.startsWith('/auth/login')) || staleSession) unauthorizedListeners.forEach((l) => l());
     throw err;
   }
   if (init.raw) return json as T;

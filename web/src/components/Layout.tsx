@@ -46,10 +46,10 @@ export function Layout() {
           )}
         </nav>
         <div className="sidebar-foot">
-          <div className="user" title={me?.email ?? me?.label}>
+          <NavLink to="/account" className="user" aria-label={`Your account (${me?.email ?? me?.label ?? ''})`}>
             <span className="avatar" aria-hidden="true">{(me?.email ?? me?.label ?? '?').slice(0, 1).toUpperCase()}</span>
             <span className="user-email">{me?.email ?? me?.label}</span>
-          </div>
+          </NavLink>
           <button type="button" className="btn btn-ghost btn-small" onClick={() => void logout()}>
             Sign out
           </button>

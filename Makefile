@@ -15,8 +15,13 @@ DEB_PACKAGES := cmake ninja-build g++ pkg-config make git ca-certificates \
   postgresql-15 wrk curl
 # Headless browser for the web UI's tests (tests/web), driven by playwright-core from npm.
 DEB_PACKAGES += chromium
+# libFuzzer and the sanitizers' runtimes for the fuzz harnesses (fuzz/; libclang-rt is only
+# a recommendation of clang's packages).
+DEB_PACKAGES += clang libclang-rt-14-dev
+FUZZ_SECONDS ?= 60
 
 .PHONY: all deps build run test test-unit test-e2e test-node bench clean
+.PHONY: fuzz
 .PHONY: web
 
 all: build
@@ -59,10 +64,15 @@ run: build web
 test: build
 	@scripts/test.sh "$(BUILD)"
 
+# Each libFuzzer harness for FUZZ_SECONDS on its corpus; exits non-zero on a crash, keeping
+# the input under $(BUILD)-fuzz/fuzz-crashes/.
+fuzz: deps
+	scripts/fuzz.sh "$(BUILD)-fuzz" "$(FUZZ_SECONDS)"
+
 bench: deps
 	cmake -S . -B $(BUILD)-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DSETTLE_BENCH=ON
 	cmake --build $(BUILD)-bench -j $(JOBS)
 	scripts/bench.sh "$(BUILD)-bench"
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-bench
+	rm -rf $(BUILD) $(BUILD)-bench $(BUILD)-fuzz

@@ -15,6 +15,9 @@ export SETTLE_TEST_PG
 echo "PostgreSQL for tests: $SETTLE_TEST_PG"
 status=0
 (cd "$BUILD" && ctest --output-on-failure -j 2 --timeout 600) || status=1
+# A short fuzz run of every harness on its corpus (the build-fuzz tree, clang); a crash fails.
+echo "== fuzzing (${SETTLE_TEST_FUZZ_SECONDS:-10} s per harness)"
+scripts/fuzz.sh "$BUILD-fuzz" "${SETTLE_TEST_FUZZ_SECONDS:-10}" || status=1
 # Node suites (the Stripe sandbox conformance suite, the web UI) each have a run.sh.
 for suite in tests/*/run.sh; do
   [ -x "$suite" ] || continue

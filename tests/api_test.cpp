@@ -275,12 +275,14 @@ TEST_P(ApiTest, ApprovedDomainValidationAndSelfServiceJoin) {
   EXPECT_TRUE(login.body["data"]["workspaceId"].is_null());
   EXPECT_EQ(srv->call("POST", "/auth/join", {{"workspaceId", ws_a}}, "", session).status, 403);  // unverified
 
-  // The verification code went to the outbox (mail delivery reads it from there).
-  auto mail = srv->db->read<std::string>([](store::Tx& tx) -> Result<std::string> {
-    auto r = tx.query("SELECT body FROM outbox WHERE kind = 'email_verification' AND recipient = 'chen@lvnlaser.com'");
-    return store::RowView(r, 0).text("body");
+  // The verification code went to the outbox, sealed (mail delivery opens it from there).
+  auto mail_id = srv->db->read<std::string>([](store::Tx& tx) -> Result<std::string> {
+    auto r = tx.query("SELECT id FROM outbox WHERE kind = 'email_verification' AND recipient = 'chen@lvnlaser.com'");
+    return store::RowView(r, 0).text("id");
   });
-  std::string code = mail->substr(mail->rfind(' ') + 1);
+  auto mail = srv->accounts->open_outbox_message(*mail_id);
+  ASSERT_TRUE(mail) << mail.error().log;
+  std::string code = mail->body.substr(mail->body.rfind(' ') + 1);
   EXPECT_EQ(srv->call("POST", "/auth/verify-email", {{"token", code}}).status, 200);
   EXPECT_EQ(srv->call("POST", "/auth/join", {{"workspaceId", ws_a}}, "", session).status, 403);  // domain pending
 

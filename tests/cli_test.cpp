@@ -33,8 +33,12 @@ class CliTest : public ::testing::Test {
     path = std::filesystem::temp_directory_path() / ("settle-cli-" + std::to_string(::getpid()) + ".db");
     db = "--db sqlite:" + path.string();
     setenv("SETTLE_INSECURE_FAST_PASSWORD_HASH", "1", 1);
+    // `demo` seals its outbox mail under the master key; keep the test's key out of data/.
+    crypto_init();
+    setenv("SETTLE_MASTER_KEY", generate_master_key().c_str(), 1);
   }
   void TearDown() override {
+    unsetenv("SETTLE_MASTER_KEY");
     for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + ext);
   }
   std::filesystem::path path;

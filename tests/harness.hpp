@@ -81,7 +81,9 @@ class TestServer {
     auto st = db->migrate();
     if (!st) throw std::runtime_error(st.error().log);
     records = std::make_shared<crm::Records>(db);
-    accounts = std::make_shared<crm::Accounts>(db, PasswordHashCost::MinimalForTests);
+    accounts = std::make_shared<crm::Accounts>(
+        db, crm::AccountsOptions{PasswordHashCost::MinimalForTests, "https://crm.example.com",
+                                 *SecretBox::from_base64url_key(master_key)});
     auto box = SecretBox::from_base64url_key(master_key);
     if (!box) throw std::runtime_error("master key");
     crm::StripeSettingsOptions stripe_options;

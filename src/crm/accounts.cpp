@@ -25,6 +25,10 @@ constexpr const char* kInsertUser =
     "INSERT INTO users (id, email, password_hash, first_name, last_name, email_verified, created_at) "
     "VALUES (:id, :email, :hash, :first, :last, :verified, :at)";
 constexpr const char* kSetPassword = "UPDATE users SET password_hash = :hash WHERE id = :id";
+constexpr const char* kDeleteUserSessions = "DELETE FROM sessions WHERE user_id = :user";
+constexpr const char* kDeleteOtherSessions = "DELETE FROM sessions WHERE user_id = :user AND token_hash <> :hash";
+constexpr const char* kInsertMember =
+    "INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES (:ws, :user, :role, :at)";
 constexpr const char* kUpsertMember =
     "INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES (:ws, :user, :role, :at) "
     "ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role";
@@ -39,14 +43,19 @@ constexpr const char* kCountAdmins =
 constexpr const char* kInsertApiKey =
     "INSERT INTO api_keys (workspace_id, id, name, key_hash, key_last4, role, created_by, expires_at, created_at) "
     "VALUES (:ws, :id, :name, :hash, :last4, :role, :by, :expires, :at)";
+// member_id is NULL when the key's creator is no longer a member of its workspace.
 constexpr const char* kSelectApiKey =
-    "SELECT k.workspace_id, k.id, k.name, k.role, k.expires_at, k.revoked_at, k.created_by FROM api_keys k "
+    "SELECT k.workspace_id, k.id, k.name, k.role, k.expires_at, k.revoked_at, k.created_by, m.user_id AS member_id "
+    "FROM api_keys k LEFT JOIN workspace_members m ON m.workspace_id = k.workspace_id AND m.user_id = k.created_by "
     "WHERE k.key_hash = :hash";
 constexpr const char* kSelectApiKeys =
     "SELECT id, name, key_last4, role, created_by, expires_at, revoked_at, last_used_at, created_at FROM api_keys "
     "WHERE workspace_id = :ws ORDER BY created_at, id";
 constexpr const char* kSelectSession =
     "SELECT s.user_id, s.workspace_id, s.expires_at, u.email FROM sessions s JOIN users u ON u.id = s.user_id "
+    "WHERE s.token_hash = :hash";
+constexpr const char* kSelectSessionPassword =
+    "SELECT s.user_id, s.expires_at, u.email, u.password_hash FROM sessions s JOIN users u ON u.id = s.user_id "
     "WHERE s.token_hash = :hash";
 constexpr const char* kInsertSession =
     "INSERT INTO sessions (token_hash, user_id, workspace_id, expires_at, created_at) "
@@ -57,8 +66,21 @@ constexpr const char* kCountFailuresByAddress =
     "SELECT COUNT(*) AS n FROM login_failures WHERE remote = :remote AND at > :since";
 constexpr const char* kInsertFailure = "INSERT INTO login_failures (email, remote, at) VALUES (:email, :remote, :at)";
 constexpr const char* kInsertOutbox =
-    "INSERT INTO outbox (id, workspace_id, kind, recipient, subject, body, created_at) "
-    "VALUES (:id, :ws, :kind, :to, :subject, :body, :at)";
+    "INSERT INTO outbox (id, workspace_id, kind, recipient, subject, body, body_sealed, created_at) "
+    "VALUES (:id, :ws, :kind, :to, :subject, :body, :sealed, :at)";
+constexpr const char* kSelectOutbox =
+    "SELECT id, workspace_id, kind, recipient, subject, body, body_sealed, created_at, sent_at FROM outbox "
+    "WHERE id = :id";
+constexpr const char* kInsertInvitation =
+    "INSERT INTO member_invitations (workspace_id, token_hash, user_id, invited_by, expires_at, created_at) "
+    "VALUES (:ws, :hash, :user, :by, :expires, :at)";
+constexpr const char* kSelectInvitation =
+    "SELECT i.workspace_id, i.user_id, i.expires_at, u.password_hash FROM member_invitations i "
+    "JOIN users u ON u.id = i.user_id WHERE i.token_hash = :hash";
+constexpr const char* kDeleteInvitation = "DELETE FROM member_invitations WHERE token_hash = :hash";
+constexpr const char* kSetFirstPassword =
+    "UPDATE users SET password_hash = :hash, first_name = :first, last_name = :last "
+    "WHERE id = :id AND password_hash IS NULL";
 constexpr const char* kSelectDomains =
     "SELECT id, domain, status, validation_email, token_expires_at, created_at, validated_at FROM approved_domains "
     "WHERE workspace_id = :ws ORDER BY domain";
@@ -91,23 +113,48 @@ Status require_admin(const Actor& actor) {
   return {};
 }
 
-void queue_mail(Tx& tx, const std::optional<std::string>& ws, const std::string& kind, const std::string& to,
-                const std::string& subject, const std::string& body) {
-  tx.exec(kInsertOutbox, {{"id", random_id("mail")},
-                          {"ws", ws ? SqlValue(*ws) : SqlValue(nullptr)},
-                          {"kind", kind},
-                          {"to", to},
-                          {"subject", subject},
-                          {"body", body},
+struct Mail {
+  std::optional<std::string> workspace_id;
+  std::string kind, to, subject, body;
+};
+
+void insert_mail(Tx& tx, const std::string& id, const Mail& m, const std::string& stored_body, bool sealed) {
+  tx.exec(kInsertOutbox, {{"id", id},
+                          {"ws", m.workspace_id ? SqlValue(*m.workspace_id) : SqlValue(nullptr)},
+                          {"kind", m.kind},
+                          {"to", m.to},
+                          {"subject", m.subject},
+                          {"body", stored_body},
+                          {"sealed", std::int64_t{sealed ? 1 : 0}},
                           {"at", store::now_timestamp()}});
   // The body may hold a one-time token: the log says only that mail was queued.
-  spdlog::info("outbox: queued {} mail to {}", kind, to);
+  spdlog::info("outbox: queued {} mail to {}", m.kind, m.to);
 }
 
-Result<std::string> validate_password(const std::string& password) {
-  if (password.size() < 8) return fail(Error::validation("password", "password must be at least 8 characters"));
-  if (password.size() > 1024) return fail(Error::validation("password", "password is too long"));
+void queue_mail(Tx& tx, const Mail& m) { insert_mail(tx, random_id("mail"), m, m.body, false); }
+
+// For mail carrying a one-time code: whoever reads the database must not be able to use it.
+Status queue_sealed_mail(Tx& tx, const Mail& m, const std::optional<SecretBox>& box) {
+  if (!box) return fail(Error::internal("outbox: no master key to seal " + m.kind + " mail"));
+  std::string id = random_id("mail");
+  insert_mail(tx, id, m, box->seal(m.body, id), true);
+  return {};
+}
+
+Result<std::string> validate_password(const std::string& password, const char* field = "password") {
+  if (password.size() < 8) return fail(Error::validation(field, std::string(field) + " must be at least 8 characters"));
+  if (password.size() > 1024) return fail(Error::validation(field, std::string(field) + " is too long"));
   return password;
+}
+
+// The operator's reset: whoever held the old password may hold a session, so all end.
+void reset_password(Tx& tx, const std::string& user_id, const std::string& hash) {
+  tx.exec(kSetPassword, {{"hash", hash}, {"id", user_id}});
+  tx.exec(kDeleteUserSessions, {{"user", user_id}});
+}
+
+bool is_live(const RowView& row, const char* expires_column) {
+  return row.text(expires_column) > store::now_timestamp();
 }
 
 std::string get_string(const json& body, const char* key) {
@@ -172,8 +219,10 @@ bool is_valid_email(std::string_view email) {
   return d && email.find('@') == email.rfind('@') && is_valid_domain(*d);
 }
 
-Accounts::Accounts(std::shared_ptr<store::Database> db, PasswordHashCost cost)
-    : db_(std::move(db)), cost_(cost), dummy_hash_(hash_password("not a real password", cost)) {}
+Accounts::Accounts(std::shared_ptr<store::Database> db, AccountsOptions options)
+    : db_(std::move(db)),
+      options_(std::move(options)),
+      dummy_hash_(hash_password("not a real password", options_.cost)) {}
 
 Result<std::string> Accounts::workspace_id_for(const std::string& subdomain) {
   return db_->read<std::string>([&](Tx& tx) -> Result<std::string> {
@@ -194,7 +243,7 @@ Result<NewWorkspace> Accounts::create_workspace(const std::string& name, const s
   std::optional<std::string> hash;
   if (password) {
     if (auto ok = validate_password(*password); !ok) return fail(ok.error());
-    hash = hash_password(*password, cost_);
+    hash = hash_password(*password, options_.cost);
   }
   return db_->write<NewWorkspace>([&](Tx& tx) -> Result<NewWorkspace> {
     if (tx.query_one(kSelectWorkspaceBySubdomain, {{"sub", subdomain}}))
@@ -206,7 +255,7 @@ Result<NewWorkspace> Accounts::create_workspace(const std::string& name, const s
     auto user = tx.query_one(kSelectUserByEmail, {{"email", email}});
     if (user) {
       out.user_id = RowView(*user, 0).text("id");
-      if (hash) tx.exec(kSetPassword, {{"hash", *hash}, {"id", out.user_id}});
+      if (hash) reset_password(tx, out.user_id, *hash);
     } else {
       out.user_id = random_id("usr");
       tx.exec(kInsertUser, {{"id", out.user_id}, {"email", email}, {"hash", hash ? SqlValue(*hash) : SqlValue(nullptr)},
@@ -228,7 +277,7 @@ Result<json> Accounts::add_user(const std::string& subdomain, const std::string&
   std::optional<std::string> hash;
   if (password) {
     if (auto ok = validate_password(*password); !ok) return fail(ok.error());
-    hash = hash_password(*password, cost_);
+    hash = hash_password(*password, options_.cost);
   }
   return db_->write<json>([&](Tx& tx) -> Result<json> {
     auto ws = tx.query_one(kSelectWorkspaceBySubdomain, {{"sub", subdomain}});
@@ -239,7 +288,7 @@ Result<json> Accounts::add_user(const std::string& subdomain, const std::string&
     auto user = tx.query_one(kSelectUserByEmail, {{"email", email}});
     if (user) {
       user_id = RowView(*user, 0).text("id");
-      if (hash) tx.exec(kSetPassword, {{"hash", *hash}, {"id", user_id}});
+      if (hash) reset_password(tx, user_id, *hash);
     } else {
       user_id = random_id("usr");
       tx.exec(kInsertUser, {{"id", user_id}, {"email", email}, {"hash", hash ? SqlValue(*hash) : SqlValue(nullptr)},
@@ -283,6 +332,9 @@ Result<Actor> Accounts::authenticate_api_key(std::string_view key) {
     if (!k.is_null("revoked_at")) return fail(Error::unauthenticated("this API key was revoked"));
     if (!k.is_null("expires_at") && k.text("expires_at") <= store::now_timestamp())
       return fail(Error::unauthenticated("this API key has expired"));
+    // Covers keys left behind by removals made before removal revoked them.
+    if (!k.is_null("created_by") && k.is_null("member_id"))
+      return fail(Error::unauthenticated("this API key's owner is no longer a member"));
     Actor a;
     a.workspace_id = k.text("workspace_id");
     a.user_id = k.text("created_by");
@@ -337,14 +389,8 @@ Result<Session> Accounts::new_session(Tx& tx, const std::string& user_id, const 
 Result<Session> Accounts::login(const std::string& email_in, const std::string& password, const std::string& remote,
                                 const std::optional<std::string>& subdomain) {
   std::string email = lower(email_in);
-  std::string since = store::timestamp_from_now(-std::chrono::minutes(kLoginWindowMinutes));
   // Refuse before verifying: a locked-out attacker learns nothing and costs no argon2 time.
-  auto limited = db_->read<bool>([&](Tx& tx) -> Result<bool> {
-    auto by_email = tx.query(kCountFailuresByEmail, {{"email", email}, {"since", since}});
-    auto by_addr = tx.query(kCountFailuresByAddress, {{"remote", remote}, {"since", since}});
-    return RowView(by_email, 0).integer("n") >= kMaxLoginFailuresPerEmail ||
-           RowView(by_addr, 0).integer("n") >= kMaxLoginFailuresPerAddress;
-  });
+  auto limited = too_many_login_failures(email, remote);
   if (!limited) return fail(limited.error());
   if (*limited)
     return fail(Error{ErrorCode::RateLimited, "too many failed sign-in attempts; try again in 15 minutes", "email", {}, nullptr});
@@ -378,6 +424,16 @@ Result<Session> Accounts::login(const std::string& email_in, const std::string& 
   }).and_then([](Session s) -> Result<Session> {
     if (s.token.empty()) return fail(Error::unauthenticated("wrong email or password"));
     return s;
+  });
+}
+
+Result<bool> Accounts::too_many_login_failures(const std::string& email, const std::string& remote) {
+  std::string since = store::timestamp_from_now(-std::chrono::minutes(kLoginWindowMinutes));
+  return db_->read<bool>([&](Tx& tx) -> Result<bool> {
+    auto by_email = tx.query(kCountFailuresByEmail, {{"email", email}, {"since", since}});
+    auto by_addr = tx.query(kCountFailuresByAddress, {{"remote", remote}, {"since", since}});
+    return RowView(by_email, 0).integer("n") >= kMaxLoginFailuresPerEmail ||
+           RowView(by_addr, 0).integer("n") >= kMaxLoginFailuresPerAddress;
   });
 }
 
@@ -440,7 +496,7 @@ Result<json> Accounts::signup(const std::string& email_in, const std::string& pa
   if (!is_valid_email(email)) return fail(Error::validation("email", "not a valid email address"));
   if (auto ok = validate_password(password); !ok) return fail(ok.error());
   if (first_name.size() > 200 || last_name.size() > 200) return fail(Error::validation("firstName", "name is too long"));
-  std::string hash = hash_password(password, cost_);
+  std::string hash = hash_password(password, options_.cost);
   return db_->write<json>([&](Tx& tx) -> Result<json> {
     if (tx.query_one(kSelectUserByEmail, {{"email", email}}))
       return fail(Error::conflict("an account with this email exists; sign in instead", "email"));
@@ -450,8 +506,11 @@ Result<json> Accounts::signup(const std::string& email_in, const std::string& pa
     std::string token = random_token(24);
     tx.exec("INSERT INTO email_verifications (token_hash, user_id, expires_at, created_at) VALUES (:h, :u, :e, :at)",
             {{"h", sha256_hex(token)}, {"u", id}, {"e", store::timestamp_from_now(std::chrono::days(kDomainTokenDays))}, {"at", now}});
-    queue_mail(tx, std::nullopt, "email_verification", email, "Confirm your email address for Settle",
-               "Your verification code: " + token);
+    if (auto st = queue_sealed_mail(tx, {std::nullopt, "email_verification", email, "Confirm your email address for Settle",
+                                         "Your verification code: " + token},
+                                    options_.outbox_box);
+        !st)
+      return fail(st.error());
     return json{{"userId", id}, {"email", email}, {"emailVerified", false}};
   });
 }
@@ -467,6 +526,88 @@ Status Accounts::verify_email(const std::string& token) {
     return true;
   });
   if (!r) return fail(r.error());
+  return {};
+}
+
+Result<Session> Accounts::accept_invitation(const std::string& token, const std::string& password,
+                                            const std::string& first_name, const std::string& last_name) {
+  auto refused = [] {
+    return fail(Error::validation("token", "this invitation is invalid, used or expired; ask an ADMIN for a new one"));
+  };
+  if (token.empty() || token.size() > 200) return refused();
+  if (first_name.size() > 200) return fail(Error::validation("firstName", "firstName is too long"));
+  if (last_name.size() > 200) return fail(Error::validation("lastName", "lastName is too long"));
+  std::string token_hash = sha256_hex(token);
+  // Read first, so that argon2 runs outside the write transaction.
+  auto existing_hash = db_->read<std::string>([&](Tx& tx) -> Result<std::string> {
+    auto r = tx.query_one(kSelectInvitation, {{"hash", token_hash}});
+    if (!r || !is_live(RowView(*r, 0), "expires_at")) return refused();
+    return RowView(*r, 0).text("password_hash");
+  });
+  if (!existing_hash) return fail(existing_hash.error());
+  std::optional<std::string> new_hash;
+  if (!existing_hash->empty()) {
+    // The account already has a password (set through another invitation): the link is no way around it.
+    if (!verify_password(*existing_hash, password))
+      return fail(Error::validation("password", "this account already has a password; enter it to accept"));
+  } else {
+    if (auto ok = validate_password(password); !ok) return fail(ok.error());
+    new_hash = hash_password(password, options_.cost);
+  }
+  return db_->write<Session>([&](Tx& tx) -> Result<Session> {
+    auto r = tx.query_one(kSelectInvitation, {{"hash", token_hash}});
+    if (!r || !is_live(RowView(*r, 0), "expires_at")) return refused();
+    RowView inv(*r, 0);
+    std::string user_id = inv.text("user_id"), workspace_id = inv.text("workspace_id");
+    // Of concurrent redemptions, only the one whose delete finds the row goes on.
+    if (tx.exec(kDeleteInvitation, {{"hash", token_hash}}) != 1) return refused();
+    if (new_hash && tx.exec(kSetFirstPassword, {{"hash", *new_hash}, {"first", first_name}, {"last", last_name},
+                                                {"id", user_id}}) != 1)
+      return fail(Error::conflict("a password was set for this account meanwhile; accept with that password", "password"));
+    // Opening the mailed link proves the address.
+    tx.exec("UPDATE users SET email_verified = 1 WHERE id = :id", {{"id", user_id}});
+    return new_session(tx, user_id, workspace_id);
+  });
+}
+
+Status Accounts::change_password(std::string_view session_token, const std::string& current_password,
+                                 const std::string& new_password, const std::string& remote) {
+  if (session_token.empty() || session_token.size() > 200) return fail(Error::unauthenticated("sign in first"));
+  if (auto ok = validate_password(new_password, "newPassword"); !ok) return fail(ok.error());
+  std::string session_hash = sha256_hex(session_token);
+  struct Holder {
+    std::string user_id, email, password_hash;
+  };
+  auto holder = db_->read<Holder>([&](Tx& tx) -> Result<Holder> {
+    auto r = tx.query_one(kSelectSessionPassword, {{"hash", session_hash}});
+    if (!r || !is_live(RowView(*r, 0), "expires_at"))
+      return fail(Error::unauthenticated("your session has ended; sign in again"));
+    RowView s(*r, 0);
+    return Holder{s.text("user_id"), s.text("email"), s.text("password_hash")};
+  });
+  if (!holder) return fail(holder.error());
+  auto limited = too_many_login_failures(holder->email, remote);
+  if (!limited) return fail(limited.error());
+  if (*limited)
+    return fail(Error{ErrorCode::RateLimited, "too many failed attempts; try again in 15 minutes", "currentPassword", {}, nullptr});
+  bool ok = !holder->password_hash.empty() ? verify_password(holder->password_hash, current_password)
+                                           : (verify_password(dummy_hash_, current_password), false);
+  std::string new_hash = ok ? hash_password(new_password, options_.cost) : std::string();
+  auto changed = db_->write<bool>([&](Tx& tx) -> Result<bool> {
+    if (!ok) {
+      // Committed: the failure must count, as a failed sign-in does.
+      tx.exec(kInsertFailure, {{"email", holder->email}, {"remote", remote}, {"at", store::now_timestamp()}});
+      return false;
+    }
+    if (!tx.query_one(kSelectSession, {{"hash", session_hash}}))
+      return fail(Error::unauthenticated("your session has ended; sign in again"));
+    tx.exec(kSetPassword, {{"hash", new_hash}, {"id", holder->user_id}});
+    tx.exec(kDeleteOtherSessions, {{"user", holder->user_id}, {"hash", session_hash}});
+    tx.exec("DELETE FROM login_failures WHERE email = :email", {{"email", holder->email}});
+    return true;
+  });
+  if (!changed) return fail(changed.error());
+  if (!*changed) return fail(Error::validation("currentPassword", "the current password is wrong"));
   return {};
 }
 
@@ -514,17 +655,62 @@ Result<json> Accounts::add_member(const Actor& actor, const json& body) {
   if (!is_valid_email(email)) return fail(Error::validation("email", "not a valid email address"));
   auto role = parse_role(body.value("role", std::string("MEMBER")));
   if (!role) return fail(Error::validation("role", "role must be ADMIN or MEMBER"));
-  std::optional<std::string> password;
+  // Hashed before knowing whether the user exists: the answer takes as long either way.
+  std::optional<std::string> hash;
   if (body.contains("password")) {
     if (!body["password"].is_string()) return fail(Error::validation("password", "password must be a string"));
-    password = body["password"].get<std::string>();
+    if (auto ok = validate_password(body["password"].get<std::string>()); !ok) return fail(ok.error());
+    hash = hash_password(body["password"].get<std::string>(), options_.cost);
   }
-  auto sub = db_->read<std::string>([&](Tx& tx) -> Result<std::string> {
-    auto w = tx.query_one("SELECT subdomain FROM workspaces WHERE id = :id", {{"id", actor.workspace_id}});
-    return RowView(*w, 0).text("subdomain");
+  return db_->write<json>([&](Tx& tx) -> Result<json> {
+    std::string user_id, status = "invited";
+    bool has_password = false;
+    if (auto user = tx.query_one(kSelectUserByEmail, {{"email", email}})) {
+      // Someone else's account: nothing of it changes, whatever the body says.
+      RowView u(*user, 0);
+      user_id = u.text("id");
+      has_password = !u.text("password_hash").empty();
+      if (tx.query_one(kSelectMember, {{"ws", actor.workspace_id}, {"user", user_id}}))
+        return fail(Error::conflict(email + " is already a member of this workspace", "email"));
+    } else {
+      user_id = random_id("usr");
+      has_password = hash.has_value();
+      if (hash) status = "created";
+      // Not verified: the ADMIN chose the address, its owner never proved it. A verified
+      // address would let this account join other workspaces that approved its domain.
+      tx.exec(kInsertUser, {{"id", user_id}, {"email", email}, {"hash", hash ? SqlValue(*hash) : SqlValue(nullptr)},
+                            {"first", std::string()}, {"last", std::string()}, {"verified", std::int64_t{0}},
+                            {"at", store::now_timestamp()}});
+    }
+    if (auto st = invite_member(tx, actor, user_id, email, has_password, *role); !st) return fail(st.error());
+    return json{{"userId", user_id}, {"email", email}, {"role", to_string(*role)}, {"status", status}};
   });
-  if (!sub) return fail(sub.error());
-  return add_user(*sub, email, password, *role);
+}
+
+Status Accounts::invite_member(Tx& tx, const Actor& actor, const std::string& user_id, const std::string& email,
+                               bool has_password, Role role) {
+  std::string now = store::now_timestamp();
+  tx.exec(kInsertMember, {{"ws", actor.workspace_id}, {"user", user_id}, {"role", std::string(to_string(role))}, {"at", now}});
+  std::string workspace =
+      RowView(*tx.query_one("SELECT name FROM workspaces WHERE id = :id", {{"id", actor.workspace_id}}), 0).text("name");
+  std::string inviter = actor.label;
+  if (!actor.user_id.empty())
+    if (auto u = tx.query_one("SELECT email FROM users WHERE id = :id", {{"id", actor.user_id}}))
+      inviter = RowView(*u, 0).text("email");
+  Mail mail{actor.workspace_id, "member_invitation", email, "You were added to " + workspace + " on Settle",
+            inviter + " added you to the workspace " + workspace + " as " + std::string(to_string(role)) + ". "};
+  if (has_password) {
+    mail.body += "Sign in at " + options_.public_url + "/";
+    queue_mail(tx, mail);
+    return {};
+  }
+  std::string token = random_token(32);
+  tx.exec(kInsertInvitation, {{"ws", actor.workspace_id}, {"hash", sha256_hex(token)}, {"user", user_id},
+                              {"by", actor.user_id.empty() ? SqlValue(nullptr) : SqlValue(actor.user_id)},
+                              {"expires", store::timestamp_from_now(std::chrono::days(kInvitationDays))}, {"at", now}});
+  mail.body += "Choose your password to sign in (the link works once, for " + std::to_string(kInvitationDays) +
+               " days): " + options_.public_url + "/accept-invitation?token=" + token;
+  return queue_sealed_mail(tx, mail, options_.outbox_box);
 }
 
 Result<json> Accounts::set_member_role(const Actor& actor, const std::string& user_id, const json& body) {
@@ -552,10 +738,13 @@ Status Accounts::remove_member(const Actor& actor, const std::string& user_id) {
     if (RowView(*m, 0).text("role") == "ADMIN" &&
         RowView(tx.query(kCountAdmins, {{"ws", actor.workspace_id}}), 0).integer("n") <= 1)
       return fail(Error::conflict("a workspace must keep at least one ADMIN", "role"));
-    tx.exec("DELETE FROM workspace_members WHERE workspace_id = :ws AND user_id = :user",
-            {{"ws", actor.workspace_id}, {"user", user_id}});
-    tx.exec("UPDATE sessions SET workspace_id = NULL WHERE workspace_id = :ws AND user_id = :user",
-            {{"ws", actor.workspace_id}, {"user", user_id}});
+    // Everything that let them act in this workspace ends with the membership, at once.
+    store::Params member = {{"ws", actor.workspace_id}, {"user", user_id}};
+    tx.exec("DELETE FROM workspace_members WHERE workspace_id = :ws AND user_id = :user", member);
+    tx.exec("DELETE FROM sessions WHERE workspace_id = :ws AND user_id = :user", member);
+    tx.exec("DELETE FROM member_invitations WHERE workspace_id = :ws AND user_id = :user", member);
+    tx.exec("UPDATE api_keys SET revoked_at = :at WHERE workspace_id = :ws AND created_by = :user AND revoked_at IS NULL",
+            {{"at", store::now_timestamp()}, {"ws", actor.workspace_id}, {"user", user_id}});
     return true;
   });
   if (!r) return fail(r.error());
@@ -636,8 +825,11 @@ Result<json> Accounts::add_domain(const Actor& actor, const json& body) {
             "token_expires_at, created_by, created_at) VALUES (:ws, :id, :d, 'PENDING', :to, :h, :exp, :by, :at)",
             {{"ws", actor.workspace_id}, {"id", id}, {"d", domain}, {"to", to}, {"h", sha256_hex(token)},
              {"exp", expires}, {"by", actor.user_id.empty() ? SqlValue(nullptr) : SqlValue(actor.user_id)}, {"at", now}});
-    queue_mail(tx, actor.workspace_id, "domain_validation", to, "Approve " + domain + " for Settle",
-               "Use this code to approve " + domain + ": " + token);
+    if (auto st = queue_sealed_mail(tx, {actor.workspace_id, "domain_validation", to, "Approve " + domain + " for Settle",
+                                         "Use this code to approve " + domain + ": " + token},
+                                    options_.outbox_box);
+        !st)
+      return fail(st.error());
     return json{{"id", id}, {"domain", domain}, {"status", "PENDING"}, {"validationEmail", to},
                 {"validationToken", token}, {"tokenExpiresAt", expires}, {"createdAt", now}};
   });
@@ -684,6 +876,22 @@ Result<json> Accounts::validate_domain(const std::string& token) {
             "token_expires_at = NULL WHERE workspace_id = :ws AND id = :id",
             {{"at", now}, {"ws", d.text("workspace_id")}, {"id", d.text("id")}});
     return json{{"id", d.text("id")}, {"domain", d.text("domain")}, {"status", "VALIDATED"}, {"validatedAt", now}};
+  });
+}
+
+Result<OutboxMessage> Accounts::open_outbox_message(const std::string& id) {
+  return db_->read<OutboxMessage>([&](Tx& tx) -> Result<OutboxMessage> {
+    auto r = tx.query_one(kSelectOutbox, {{"id", id}});
+    if (!r) return fail(Error::not_found("outbox message"));
+    RowView m(*r, 0);
+    OutboxMessage out{m.text("id"),      m.opt_text("workspace_id"), m.text("kind"),       m.text("recipient"),
+                      m.text("subject"), m.text("body"),             m.text("created_at"), m.opt_text("sent_at")};
+    if (!m.integer("body_sealed")) return out;
+    if (!options_.outbox_box) return fail(Error::internal("outbox: no master key to open message " + id));
+    auto body = options_.outbox_box->open(out.body, out.id);
+    if (!body) return fail(body.error());
+    out.body = std::move(*body);
+    return out;
   });
 }
 

@@ -1,8 +1,10 @@
 // Accounts: workspaces, users, their membership and role (ADMIN or MEMBER), API keys,
-// login sessions, and approved access domains. Secrets (passwords, keys, session and
-// validation tokens) are stored only as hashes; a key or token is shown once, when made.
-// Only an ADMIN manages members, API keys and domains: every such function checks the
-// actor's role itself, so no caller can forget to.
+// login sessions, invitations, and approved access domains. Secrets (passwords, keys,
+// session, invitation and validation tokens) are stored only as hashes; a key or token is
+// shown once, when made, and mail carrying one is sealed in the outbox. Only an ADMIN
+// manages members, API keys and domains: every such function checks the actor's role
+// itself, so no caller can forget to. A workspace's ADMIN never gains power over a user's
+// account: adding an existing user to a workspace changes nothing of that user.
 #pragma once
 
 #include <memory>
@@ -35,17 +37,37 @@ inline constexpr int kMaxLoginFailuresPerAddress = 30;
 inline constexpr int kLoginWindowMinutes = 15;
 inline constexpr int kSessionDays = 14;
 inline constexpr int kDomainTokenDays = 7;
+inline constexpr int kInvitationDays = 7;
+
+struct AccountsOptions {
+  PasswordHashCost cost = PasswordHashCost::Interactive;
+  // SETTLE_PUBLIC_URL: the only base of links in mail. Never taken from a request's Host
+  // header, which the requester chooses.
+  std::string public_url;
+  // Seals outbox mail that carries a one-time code. Without it such mail cannot be queued
+  // (the call fails), so commands that never send it need no master key.
+  std::optional<SecretBox> outbox_box;
+};
+
+// A queued mail as the mailer sends it: the body opened if it was sealed.
+struct OutboxMessage {
+  std::string id;
+  std::optional<std::string> workspace_id;
+  std::string kind, recipient, subject, body, created_at;
+  std::optional<std::string> sent_at;
+};
 
 class Accounts {
  public:
-  Accounts(std::shared_ptr<store::Database> db, PasswordHashCost cost = PasswordHashCost::Interactive);
+  Accounts(std::shared_ptr<store::Database> db, AccountsOptions options);
 
   // --- administration (CLI) -------------------------------------------------------------
   // Creates the workspace, its first ADMIN (a new user, or an existing one by email) and an
   // ADMIN API key. Without a password the user can only use the API key until one is set.
   Result<NewWorkspace> create_workspace(const std::string& name, const std::string& subdomain,
                                         const std::string& admin_email, const std::optional<std::string>& password);
-  // Adds (or updates the password of) a user and makes them a member with `role`.
+  // Adds (or updates the password of) a user and makes them a member with `role`. This is
+  // the operator's password reset: setting a password ends all that user's sessions.
   Result<nlohmann::json> add_user(const std::string& subdomain, const std::string& email,
                                   const std::optional<std::string>& password, Role role);
   // The supported way back in for a workspace whose admin lost access.
@@ -68,12 +90,27 @@ class Accounts {
   Result<nlohmann::json> signup(const std::string& email, const std::string& password, const std::string& first_name,
                                 const std::string& last_name);
   Status verify_email(const std::string& token);
+  // Redeems a member invitation (one-time): sets the password if the user has none yet
+  // (else `password` must be theirs), marks the email verified, and signs in to the
+  // inviting workspace.
+  Result<Session> accept_invitation(const std::string& token, const std::string& password,
+                                    const std::string& first_name, const std::string& last_name);
+  // Ends every other session of the user; a wrong current password counts as a failed
+  // sign-in (same limit), so this cannot be used to guess it.
+  Status change_password(std::string_view session_token, const std::string& current_password,
+                         const std::string& new_password, const std::string& remote);
 
   // --- members (GET any member; changes ADMIN only) ------------------------------------------
   Result<nlohmann::json> me(const Actor& actor);
   Result<nlohmann::json> list_members(const Actor& actor);
+  // An existing user becomes a member (status "invited", mailed) without any change to
+  // their account: a password in the body is ignored. A new email becomes a user, with the
+  // given password (status "created", email not verified) or none and a one-time
+  // invitation link by mail (status "invited").
   Result<nlohmann::json> add_member(const Actor& actor, const nlohmann::json& body);
   Result<nlohmann::json> set_member_role(const Actor& actor, const std::string& user_id, const nlohmann::json& body);
+  // In one transaction: also ends the member's sessions in this workspace, revokes the API
+  // keys they created here and drops their pending invitation.
   Status remove_member(const Actor& actor, const std::string& user_id);
 
   // --- API keys (ADMIN) -----------------------------------------------------------------------
@@ -90,11 +127,19 @@ class Accounts {
   Status delete_domain(const Actor& actor, const std::string& id);
   Result<nlohmann::json> validate_domain(const std::string& token);
 
+  // --- outbox (the mailer) ------------------------------------------------------------------
+  Result<OutboxMessage> open_outbox_message(const std::string& id);
+
  private:
   Result<Session> new_session(store::Tx& tx, const std::string& user_id, const std::optional<std::string>& workspace);
+  // Adds user_id to the workspace and mails them (with a one-time link if they have no
+  // password yet).
+  Status invite_member(store::Tx& tx, const Actor& actor, const std::string& user_id, const std::string& email,
+                       bool has_password, Role role);
+  Result<bool> too_many_login_failures(const std::string& email, const std::string& remote);
 
   std::shared_ptr<store::Database> db_;
-  PasswordHashCost cost_;
+  AccountsOptions options_;
   std::string dummy_hash_;  // verified against when the email is unknown, so timing does not tell
 };
 

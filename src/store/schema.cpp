@@ -227,6 +227,26 @@ const std::vector<Migration>& migrations() {
            "UPDATE stripe_events SET next_attempt_at = received_at WHERE status = 'pending'",
            "CREATE INDEX stripe_events_due ON stripe_events (next_attempt_at)",
        }},
+      {4,
+       "member_invitations_and_sealed_outbox",
+       {
+           // A member added without a password is sent a one-time link to choose one. Only the
+           // SHA-256 of the token is kept; it is looked up by that hash alone (the link names no
+           // workspace), hence the unique index.
+           "CREATE TABLE member_invitations (workspace_id TEXT NOT NULL REFERENCES workspaces(id), "
+           "token_hash TEXT NOT NULL, user_id TEXT NOT NULL REFERENCES users(id), invited_by TEXT, "
+           "expires_at TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (workspace_id, token_hash))",
+           "CREATE UNIQUE INDEX member_invitations_token ON member_invitations (token_hash)",
+           "CREATE INDEX member_invitations_user ON member_invitations (workspace_id, user_id)",
+           // Mail carrying a one-time code is stored SecretBox-sealed under the master key (bound
+           // to the row id); body_sealed says which rows the mailer must open first.
+           "ALTER TABLE outbox ADD COLUMN body_sealed INTEGER NOT NULL DEFAULT 0",
+           // Rows queued before sealing hold their code in plain text, and SQL cannot seal them.
+           // No mail was ever sent from the outbox, so nobody can be waiting for these bodies:
+           // the codes are withheld rather than kept readable to anyone with the database.
+           "UPDATE outbox SET body = '(withheld: this message held a one-time code in plain text)' "
+           "WHERE kind IN ('email_verification', 'domain_validation') AND sent_at IS NULL",
+       }},
   };
   return kMigrations;
 }

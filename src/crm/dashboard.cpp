@@ -1,6 +1,7 @@
 #include "crm/dashboard.hpp"
 
 #include "common/dates.hpp"
+#include "common/money.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -53,6 +54,19 @@ std::string days_before(const std::string& today, int days) {
   return format_day(parse_day(today).value_or(std::chrono::sys_days{}) - std::chrono::days(days));
 }
 
+// A figure beyond the range every amount Settle answers keeps (common/money.hpp) would be
+// wrong, wrapped or rounded, for the client: it is an internal error instead. The SQL sums
+// cannot wrap (both databases refuse a BIGINT overflow); their size is checked here.
+Error too_large(std::string_view figure, const std::string& currency, const Error& cause) {
+  return Error::internal("dashboard: " + std::string(figure) + " in " + currency + " out of range: " + cause.message);
+}
+
+Result<std::int64_t> checked_figure(const RowView& row, std::string_view column, std::string_view figure) {
+  std::int64_t value = row.integer(column);
+  if (auto ok = check_amount(value); !ok) return fail(too_large(figure, row.text("currency"), ok.error()));
+  return value;
+}
+
 }  // namespace
 
 Result<json> dashboard(store::Database& db, const Actor& actor) {
@@ -76,8 +90,10 @@ Result<json> dashboard(store::Database& db, const Actor& actor, const std::strin
     Rows q = tx.query(kQuotesByStatus, ws);
     for (size_t i = 0; i < q.size(); ++i) {
       RowView r(q, i);
+      auto total = checked_figure(r, "total", "quote total");
+      if (!total) return fail(total.error());
       json row = {{"status", r.text("status")}, {"currency", r.text("currency")}, {"count", r.integer("n")},
-                  {"total", r.integer("total")}};
+                  {"total", *total}};
       if (r.text("status") == "Open") open.push_back({{"currency", row["currency"]}, {"count", row["count"]}, {"total", row["total"]}});
       by_status.push_back(std::move(row));
     }
@@ -88,8 +104,10 @@ Result<json> dashboard(store::Database& db, const Actor& actor, const std::strin
     Rows o = tx.query(kOrdersAwaitingFulfillment, ws);
     for (size_t i = 0; i < o.size(); ++i) {
       RowView r(o, i);
+      auto total = checked_figure(r, "total", "order total");
+      if (!total) return fail(total.error());
       orders.push_back({{"status", r.text("status")}, {"currency", r.text("currency")}, {"count", r.integer("n")},
-                        {"total", r.integer("total")}});
+                        {"total", *total}});
     }
     out["ordersAwaitingFulfillment"] = orders;
 
@@ -107,8 +125,10 @@ Result<json> dashboard(store::Database& db, const Actor& actor, const std::strin
         RowView r(a, i);
         if (r.text("bucket") != bucket) continue;
         if (r.text("currency") == out["currency"]) seen_default = true;
+        auto due = checked_figure(r, "due", "amount due");
+        if (!due) return fail(due.error());
         receivables.push_back({{"bucket", bucket}, {"currency", r.text("currency")}, {"count", r.integer("n")},
-                               {"amountDue", r.integer("due")}});
+                               {"amountDue", *due}});
       }
       if (!seen_default)
         receivables.push_back({{"bucket", bucket}, {"currency", out["currency"]}, {"count", 0}, {"amountDue", 0}});
@@ -120,11 +140,15 @@ Result<json> dashboard(store::Database& db, const Actor& actor, const std::strin
     Rows p = tx.query(kPaymentsByDay, {{"ws", actor.workspace_id}, {"since", since}, {"until", until}});
     for (size_t i = 0; i < p.size(); ++i) {
       RowView r(p, i);
+      auto day_total = checked_figure(r, "total", "payments of a day");
+      if (!day_total) return fail(day_total.error());
       by_day.push_back({{"date", r.text("day")}, {"currency", r.text("currency")}, {"count", r.integer("n")},
-                        {"total", r.integer("total")}});
+                        {"total", *day_total}});
       auto& t = totals[r.text("currency")];
-      t.first += r.integer("n");
-      t.second += r.integer("total");
+      t.first += r.integer("n");  // a count of rows, far from any limit
+      auto month_total = checked_add(t.second, *day_total);
+      if (!month_total) return fail(too_large("payments this month", r.text("currency"), month_total.error()));
+      t.second = *month_total;
     }
     json payment_totals = json::array();
     for (const auto& [currency, t] : totals)

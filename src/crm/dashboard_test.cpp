@@ -8,6 +8,7 @@
 
 #include <filesystem>
 
+#include "common/money.hpp"
 #include "crm/accounts.hpp"
 #include "crm/objects.hpp"
 #include "crm/records.hpp"
@@ -182,6 +183,29 @@ TEST_P(DashboardTest, EmptyWorkspaceHasEveryBucketAtZero) {
   EXPECT_EQ((*d)["receivables"].size(), 5u);
   EXPECT_EQ((*d)["paymentsThisMonth"]["since"], "2026-12-01T00:00:00.000Z");
   EXPECT_TRUE((*d)["paymentsThisMonth"]["totals"].empty());
+}
+
+// Figures past the cap on every amount Settle answers are an error, never a wrapped or
+// rounded number: open quotes summed by SQL, and this month's payments summed day by day.
+TEST_P(DashboardTest, SumsPastTheAmountCapAreAnErrorNotAWrongNumber) {
+  const std::string company = make(a_, "companies", {{"name", "Big"}})["id"];
+  for (const char* day : {"2026-03-02T10:00:00Z", "2026-03-03T10:00:00Z"}) {
+    auto inv = invoice(a_, company, kMaxAmount, "2026-03-01", "2026-03-31");
+    ASSERT_TRUE(records_->create(a_, *find_object("payments"),
+                                 {{"invoiceId", inv["id"]}, {"amount", kMaxAmount}, {"receivedAt", day}}));
+  }
+  auto payments = dashboard(*db_, a_, "2026-03-10");
+  ASSERT_FALSE(payments);
+  EXPECT_EQ(payments.error().code, ErrorCode::Internal);
+  EXPECT_NE(payments.error().log.find("payments this month"), std::string::npos) << payments.error().log;
+
+  for (int i = 0; i < 2; ++i)
+    act(b_, "quotes", make(b_, "quotes", {{"companyId", make(b_, "companies", {{"name", "Q"}})["id"]},
+                                          {"lineItems", lines(kMaxAmount)}}), "finalize");
+  auto quotes = dashboard(*db_, b_, "2026-03-10");
+  ASSERT_FALSE(quotes);
+  EXPECT_EQ(quotes.error().code, ErrorCode::Internal);
+  EXPECT_NE(quotes.error().log.find("quote total"), std::string::npos) << quotes.error().log;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DashboardTest, ::testing::Values("sqlite", "postgres"),

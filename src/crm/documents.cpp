@@ -177,27 +177,12 @@ std::vector<billing::LineItem> stored_lines(Tx& tx, const std::string& ws, const
 
 const char* total_column(const ObjectDef& o) { return o.kind == DocumentKind::Order ? "total_amount" : "total"; }
 
-void set_totals(Values& v, const ObjectDef& o, const billing::Totals& t, std::int64_t amount_paid = 0) {
+// Totals are computed only while a document is editable, so an invoice here is a Draft.
+void set_totals(Values& v, const ObjectDef& o, const billing::Totals& t) {
   v["subtotal"] = t.subtotal;
   v["tax_amount"] = t.tax_amount;
   v[total_column(o)] = t.total;
-  if (o.kind == DocumentKind::Invoice) v["amount_due"] = std::max<std::int64_t>(0, t.total - amount_paid);
-}
-
-// Moves a record's status only if it is still `from` (compare-and-set), so two concurrent
-// actions cannot both succeed; records the move on the timeline.
-Status move_status(Tx& tx, const Actor& actor, const ObjectDef& o, std::string_view id, std::string_view from,
-                   std::string_view to) {
-  std::string sql = kCompareAndSetStatus;
-  sql.replace(sql.find("{table}"), 7, o.spec.table);
-  long long n = tx.exec(sql, {{"to", std::string(to)},
-                              {"now", store::now_timestamp()},
-                              {"ws", actor.workspace_id},
-                              {"id", std::string(id)},
-                              {"from", std::string(from)}});
-  if (n != 1) return fail(Error::conflict("the " + o.singular + " was changed by someone else; reload and retry"));
-  add_event(tx, actor, o, id, "status_changed", "status", std::string(from), std::string(to));
-  return {};
+  if (o.kind == DocumentKind::Invoice) set_draft_money(v, t.total);
 }
 
 // Applies one generic column change with its timeline entry.
@@ -211,14 +196,11 @@ void change(Tx& tx, const Actor& actor, const ObjectDef& o, std::string_view id,
 Result<json> create_payment(Tx& tx, const Actor& actor, const ObjectDef& o, Values v, const std::string& id) {
   const ObjectDef& invoices = *find_object("invoices");
   std::string invoice_id = text_of(v["invoice_id"]);
-  auto inv = load(tx, invoices, actor.workspace_id, invoice_id);
+  auto inv = load_for_update(tx, invoices, actor.workspace_id, invoice_id);
   if (!inv) return fail(Error::validation("invoiceId", "no such invoice in this workspace"));
   RowView r(*inv, 0);
-  auto status = billing::parse_invoice_status(r.text("status"));
-  billing::InvoiceAmounts before{r.integer("total"), r.integer("amount_paid"), r.integer("amount_refunded"), *status};
-  std::int64_t amount = std::get<std::int64_t>(v["amount"]);
-  auto after = billing::apply_payment(before, amount);
-  if (!after) return fail(after.error());
+  if (auto after = record_invoice_payment(tx, actor, r, std::get<std::int64_t>(v["amount"])); !after)
+    return fail(after.error());
 
   v["company_id"] = r.at("company_id");
   v["currency"] = r.text("currency");
@@ -229,14 +211,6 @@ Result<json> create_payment(Tx& tx, const Actor& actor, const ObjectDef& o, Valu
     v["received_at"] = store::now_timestamp();
   insert(tx, o, actor.workspace_id, v);
   add_event(tx, actor, o, id, "created");
-
-  std::string from(billing::to_string(before.status)), to(billing::to_string(after->status));
-  if (from != to)
-    if (auto st = move_status(tx, actor, invoices, invoice_id, from, to); !st) return fail(st.error());
-  update_columns(tx, invoices, actor.workspace_id, invoice_id,
-                 {{"amount_paid", after->amount_paid}, {"amount_due", after->amount_due()},
-                  {"updated_at", store::now_timestamp()}});
-  add_event(tx, actor, invoices, invoice_id, "payment_recorded", "amountPaid", before.amount_paid, after->amount_paid);
   return load_json(tx, o, actor.workspace_id, id);
 }
 
@@ -272,6 +246,20 @@ Result<json> act_in(Tx& tx, const Actor& actor, const ObjectDef& o, std::string_
                     const json& body);
 
 }  // namespace
+
+Status detail::move_status(Tx& tx, const Actor& actor, const ObjectDef& o, std::string_view id, std::string_view from,
+                           std::string_view to) {
+  std::string sql = kCompareAndSetStatus;
+  sql.replace(sql.find("{table}"), 7, o.spec.table);
+  long long n = tx.exec(sql, {{"to", std::string(to)},
+                              {"now", store::now_timestamp()},
+                              {"ws", actor.workspace_id},
+                              {"id", std::string(id)},
+                              {"from", std::string(from)}});
+  if (n != 1) return fail(Error::conflict("the " + o.singular + " was changed by someone else; reload and retry"));
+  add_event(tx, actor, o, id, "status_changed", "status", std::string(from), std::string(to));
+  return {};
+}
 
 Result<json> Records::create(const Actor& actor, const ObjectDef& o, const json& body) {
   auto input = convert_input(o, body, true);
@@ -324,8 +312,6 @@ Result<json> Records::create(const Actor& actor, const ObjectDef& o, const json&
       if (!v.count("order_date") || std::holds_alternative<std::nullptr_t>(v["order_date"])) v["order_date"] = now;
     } else {
       v["status"] = std::string(billing::to_string(InvoiceStatus::Draft));
-      v["amount_paid"] = std::int64_t{0};
-      v["amount_refunded"] = std::int64_t{0};
     }
     insert(tx, o, actor.workspace_id, v);
     store_lines(tx, actor.workspace_id, id, lines);
@@ -341,7 +327,7 @@ Result<json> Records::update(const Actor& actor, const ObjectDef& o, std::string
     for (const auto& [k, _] : patch.items())
       if (k != "notes") return fail(Error::validation(k, "a recorded payment can only have its notes changed"));
   return db_->write<json>([&](Tx& tx) -> Result<json> {
-    auto rows = load(tx, o, actor.workspace_id, id);
+    auto rows = load_for_update(tx, o, actor.workspace_id, id);
     if (!rows) return fail(Error::not_found(o.singular));
     RowView before(*rows, 0);
     Values v = *input;
@@ -375,7 +361,7 @@ Result<json> Records::update(const Actor& actor, const ObjectDef& o, std::string
                                : (v.count("tax_amount") ? 0 : before.integer("tax_amount"));
         auto totals = billing::compute_totals(lines, tax);
         if (!totals) return fail(totals.error());
-        set_totals(v, o, *totals, o.kind == DocumentKind::Invoice ? before.integer("amount_paid") : 0);
+        set_totals(v, o, *totals);
         if (lines_change) {
           store_lines(tx, actor.workspace_id, std::string(id), lines);
           add_event(tx, actor, o, id, "field_changed", "lineItems");
@@ -421,7 +407,7 @@ namespace {
 Result<json> act_in(Tx& tx, const Actor& actor, const ObjectDef& o, std::string_view id, std::string_view action,
                     const json& body) {
   {
-    auto rows = load(tx, o, actor.workspace_id, id);
+    auto rows = load_for_update(tx, o, actor.workspace_id, id);
     if (!rows) return fail(Error::not_found(o.singular));
     RowView r(*rows, 0);
     std::string status = r.text("status");
@@ -469,12 +455,10 @@ Result<json> act_in(Tx& tx, const Actor& actor, const ObjectDef& o, std::string_
                  {"subtotal", r.integer("subtotal")},
                  {"tax_amount", r.integer("tax_amount")},
                  {"total", r.integer("total_amount")},
-                 {"amount_paid", std::int64_t{0}},
-                 {"amount_refunded", std::int64_t{0}},
-                 {"amount_due", r.integer("total_amount")},
                  {"stripe_customer_id", r.at("stripe_customer_id")},
                  // The invoice Stripe made when the quote was accepted, adopted at finalize.
                  {"stripe_invoice_id", r.at("stripe_invoice_id")}};
+        set_draft_money(v, r.integer("total_amount"));
         if (body.is_object() && body.contains("dueDate")) {
           auto d = body["dueDate"].is_string() ? store::normalize_date(body["dueDate"].get<std::string>()) : std::nullopt;
           if (!d) return fail(Error::validation("dueDate", "dueDate must be a date (YYYY-MM-DD)"));
@@ -502,8 +486,10 @@ Result<json> act_in(Tx& tx, const Actor& actor, const ObjectDef& o, std::string_
     if (o.kind == DocumentKind::Invoice) {
       auto a = billing::parse_invoice_action(action);
       if (!a) return fail(Error::not_found("action '" + std::string(action) + "'"));
-      auto target = billing::apply(*a, *billing::parse_invoice_status(status));
+      billing::InvoiceAmounts amounts = invoice_amounts(r);
+      auto target = billing::apply(*a, amounts);
       if (!target) return fail(target.error());
+      amounts.status = *target;
       if (*a == billing::InvoiceAction::Finalize) {
         if (load_lines(tx, ws, {sid})[sid].empty())
           return fail(Error::validation("lineItems", "an invoice needs at least one line item to be finalized"));
@@ -512,13 +498,14 @@ Result<json> act_in(Tx& tx, const Actor& actor, const ObjectDef& o, std::string_
         if (due < issue) return fail(Error::validation("dueDate", "dueDate is before issueDate"));
         auto settings = workspace_settings(tx, ws);
         std::string number = next_number(tx, ws, billing::DocumentKind::Invoice, settings.invoice_prefix);
-        if (auto st = move_status(tx, actor, o, id, status, billing::to_string(*target)); !st) return fail(st.error());
-        update_columns(tx, o, ws, id, {{"invoice_number", number}, {"issue_date", issue}, {"due_date", due},
-                                       {"amount_due", r.integer("total")}});
+        if (auto st = record_invoice_money(tx, actor, r, amounts,
+                                           {{"invoice_number", number}, {"issue_date", issue}, {"due_date", due}});
+            !st)
+          return fail(st.error());
         add_event(tx, actor, o, id, "field_changed", "invoiceNumber", nullptr, number);
         if (!r.is_null("order_id")) {
           const ObjectDef& orders = *find_object("orders");
-          auto order = load(tx, orders, ws, r.text("order_id"));
+          auto order = load_for_update(tx, orders, ws, r.text("order_id"));
           if (order) {
             std::string order_status = RowView(*order, 0).text("status");
             auto moved = billing::apply(billing::OrderAction::MarkInvoiced, *billing::parse_order_status(order_status));
@@ -530,8 +517,7 @@ Result<json> act_in(Tx& tx, const Actor& actor, const ObjectDef& o, std::string_
         }
         return load_json(tx, o, ws, sid);
       }
-      if (auto st = move_status(tx, actor, o, id, status, billing::to_string(*target)); !st) return fail(st.error());
-      if (*a == billing::InvoiceAction::Void) update_columns(tx, o, ws, id, {{"amount_due", std::int64_t{0}}});
+      if (auto st = record_invoice_money(tx, actor, r, amounts); !st) return fail(st.error());
       return load_json(tx, o, ws, sid);
     }
     return fail(Error::not_found("action '" + std::string(action) + "'"));
@@ -544,7 +530,8 @@ Result<std::vector<std::string>> Records::expire_due_quotes(const Actor& actor) 
   return db_->write<std::vector<std::string>>([&](Tx& tx) -> Result<std::vector<std::string>> {
     const ObjectDef& quotes = *find_object("quotes");
     const ObjectDef& tasks = *find_object("tasks");
-    Rows due = tx.query(kSelectDueQuotes, {{"ws", actor.workspace_id}, {"now", store::now_timestamp()}});
+    Rows due = tx.query(kSelectDueQuotes + std::string(tx.lock_suffix()),
+                        {{"ws", actor.workspace_id}, {"now", store::now_timestamp()}});
     std::vector<std::string> expired;
     for (size_t i = 0; i < due.size(); ++i) {
       RowView q(due, i);

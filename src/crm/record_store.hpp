@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "billing/document.hpp"
 #include "crm/records.hpp"
 
 namespace settle::crm::detail {
@@ -23,6 +24,12 @@ json value_to_json(const FieldDef& field, const SqlValue& value);
 // The live (or, with include_deleted, any) record as stored, or nullopt.
 std::optional<store::Rows> load(store::Tx& tx, const ObjectDef& object, const std::string& workspace_id,
                                 std::string_view id, bool include_deleted = false);
+// load() that also takes the record's row lock (Tx::lock_suffix). Every change of a record
+// reads it this way first, so that concurrent changes of one record queue and each sees
+// the one before it, instead of both reading the same row and the later write undoing the
+// earlier (a lost payment, a draft edited after it was numbered, a numbered invoice deleted).
+std::optional<store::Rows> load_for_update(store::Tx& tx, const ObjectDef& object, const std::string& workspace_id,
+                                           std::string_view id, bool include_deleted = false);
 // The record as the API shows it: fields plus lineItems for documents.
 Result<json> load_json(store::Tx& tx, const ObjectDef& object, const std::string& workspace_id, std::string_view id,
                        bool include_deleted = false);
@@ -47,5 +54,41 @@ void add_event(store::Tx& tx, const Actor& actor, const ObjectDef& object, std::
                const SqlValue& new_value = nullptr);
 
 std::string text_of(const SqlValue& v);  // "" for NULL
+
+// Moves a record's status only if it is still `from` (compare-and-set: the second line of
+// defence behind the row lock), with its timeline entry; a conflict otherwise.
+Status move_status(store::Tx& tx, const Actor& actor, const ObjectDef& object, std::string_view id,
+                   std::string_view from, std::string_view to);
+
+// ---- Invoice money (invoice_money.cpp) ---------------------------------------------------
+// The one place that writes an invoice's amount_paid, amount_refunded and amount_due, and
+// the status moves that go with them, for manual payments, the Stripe sync and the
+// lifecycle actions alike; the amounts themselves come from src/billing.
+
+// The money state of an invoice row.
+billing::InvoiceAmounts invoice_amounts(const store::RowView& invoice);
+
+// The money columns of a Draft, which has no money yet: nothing paid or refunded, its whole
+// total due. For a new invoice and for the edit of a draft's lines.
+void set_draft_money(Values& values, std::int64_t total);
+
+// Writes `after` over `invoice` (its row as read with load_for_update): the amounts
+// (nothing due once Void) and, when it differs, the status by move_status. `also`: more
+// columns set in the same UPDATE.
+Status record_invoice_money(store::Tx& tx, const Actor& actor, const store::RowView& invoice,
+                            const billing::InvoiceAmounts& after, const Values& also = {});
+
+// A manual payment of `amount` on the locked `invoice`: billing::apply_payment, then
+// record_invoice_money with its timeline entry. Answers the amounts after it.
+Result<billing::InvoiceAmounts> record_invoice_payment(store::Tx& tx, const Actor& actor, const store::RowView& invoice,
+                                                       std::int64_t amount);
+
+// Converges the locked `invoice` on Stripe: `paid` and `refunded` are the sums of its
+// recorded payments and refunds, the status billing::converge_invoice_status of Stripe's
+// `stripe_status`, kept as it is when it is not reachable (a read of Stripe older than a
+// move made here). Answers the amounts after it.
+Result<billing::InvoiceAmounts> converge_invoice_money(store::Tx& tx, const Actor& actor, const store::RowView& invoice,
+                                                       std::string_view stripe_status, std::int64_t paid,
+                                                       std::int64_t refunded, bool payment_failed, const Values& also);
 
 }  // namespace settle::crm::detail

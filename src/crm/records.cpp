@@ -110,11 +110,26 @@ json to_json(const ObjectDef& object, const Rows& rows, size_t index) {
   return out;
 }
 
-std::optional<Rows> load(Tx& tx, const ObjectDef& object, const std::string& workspace_id, std::string_view id,
-                         bool include_deleted) {
+namespace {
+
+std::optional<Rows> load_row(Tx& tx, const ObjectDef& object, const std::string& workspace_id, std::string_view id,
+                             bool include_deleted, std::string_view lock) {
   std::string sql = select_columns(object) + " WHERE workspace_id = :ws AND id = :id";
   if (!include_deleted) sql += " AND deleted_at IS NULL";
+  sql += lock;
   return tx.query_one(sql, {{"ws", workspace_id}, {"id", std::string(id)}});
+}
+
+}  // namespace
+
+std::optional<Rows> load(Tx& tx, const ObjectDef& object, const std::string& workspace_id, std::string_view id,
+                         bool include_deleted) {
+  return load_row(tx, object, workspace_id, id, include_deleted, "");
+}
+
+std::optional<Rows> load_for_update(Tx& tx, const ObjectDef& object, const std::string& workspace_id,
+                                    std::string_view id, bool include_deleted) {
+  return load_row(tx, object, workspace_id, id, include_deleted, tx.lock_suffix());
 }
 
 std::map<std::string, json> load_lines(Tx& tx, const std::string& workspace_id, const std::vector<std::string>& ids) {
@@ -416,12 +431,19 @@ Result<json> Records::timeline(const Actor& actor, const ObjectDef& object, std:
 
 Result<json> Records::remove(const Actor& actor, const ObjectDef& object, std::string_view id) {
   return db_->write<json>([&](Tx& tx) -> Result<json> {
-    auto rows = load(tx, object, actor.workspace_id, id);
+    auto rows = load_for_update(tx, object, actor.workspace_id, id);
     if (!rows) return fail(Error::not_found(object.singular));
     RowView r(*rows, 0);
-    // Financial documents past Draft are part of the books: void or cancel them instead.
-    if (object.kind == DocumentKind::Invoice && r.text("status") != "Draft")
-      return fail(Error::conflict("only a Draft invoice can be deleted; void it instead", "status"));
+    // Financial documents in the books stay: void or cancel them instead.
+    if (object.kind == DocumentKind::Invoice)
+      if (auto st = billing::check_invoice_deletable(detail::invoice_amounts(r).status, !r.is_null("invoice_number"));
+          !st)
+        return fail(st.error());
+    if (object.kind == DocumentKind::Quote)
+      if (auto st = billing::check_quote_deletable(billing::parse_quote_status(r.text("status")).value(),
+                                                   !r.is_null("order_id"));
+          !st)
+        return fail(st.error());
     if (object.kind == DocumentKind::Payment)
       return fail(Error::conflict("payments cannot be deleted; record a refund instead"));
     if (object.kind == DocumentKind::Order && !r.is_null("invoice_id"))
@@ -443,7 +465,7 @@ Result<json> Records::remove(const Actor& actor, const ObjectDef& object, std::s
 
 Result<json> Records::restore(const Actor& actor, const ObjectDef& object, std::string_view id) {
   return db_->write<json>([&](Tx& tx) -> Result<json> {
-    auto rows = load(tx, object, actor.workspace_id, id, true);
+    auto rows = load_for_update(tx, object, actor.workspace_id, id, true);
     if (!rows) return fail(Error::not_found(object.singular));
     if (RowView(*rows, 0).is_null("deleted_at")) return load_json(tx, object, actor.workspace_id, id);
     update_columns(tx, object, actor.workspace_id, id, {{"deleted_at", nullptr}, {"updated_at", store::now_timestamp()}});

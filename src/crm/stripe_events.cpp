@@ -23,7 +23,8 @@ constexpr const char* kClaim =
     "AND next_attempt_at <= :now";
 constexpr const char* kFinish =
     "UPDATE stripe_events SET status = :status, outcome = :outcome, last_error = :error, next_attempt_at = :next, "
-    "processed_at = :now, claimed_by = NULL WHERE workspace_id = :ws AND event_id = :id";
+    "processed_at = :now, claimed_by = NULL WHERE workspace_id = :ws AND event_id = :id "
+    "AND claimed_by = :me AND next_attempt_at = :lease";
 // An event claimed and not finished has claimed_by set and next_attempt_at in the future.
 constexpr const char* kReleaseLeases =
     "UPDATE stripe_events SET next_attempt_at = :now, claimed_by = NULL WHERE claimed_by = :me "
@@ -63,16 +64,25 @@ StripeEvents::StripeEvents(std::shared_ptr<store::Database> db, std::shared_ptr<
     : db_(std::move(db)), settings_(std::move(settings)), sync_(std::move(sync)), instance_(std::move(instance)) {}
 
 Result<int> StripeEvents::process_due(int limit) {
+  auto claimed = claim_due(limit);
+  if (!claimed) return fail(claimed.error());
+  if (claimed->empty()) return 0;
+  std::vector<Outcome> outcomes;
+  for (const auto& event : *claimed) outcomes.push_back(apply(event));
+  if (auto finished = finish(outcomes); !finished) return fail(finished.error());
+  return static_cast<int>(outcomes.size());
+}
+
+// Claimed together in one transaction, finished together in another: two transactions a
+// batch, not three an event (the apply step writes only when the event changes a record).
+Result<std::vector<StripeEvents::Claimed>> StripeEvents::claim_due(int limit) {
   auto due = db_->read<Rows>([&](Tx& tx) -> Result<Rows> {
     return tx.query(kSelectDue, {{"now", store::now_timestamp()}, {"limit", std::int64_t{limit}}});
   });
   if (!due) return fail(due.error());
-  if (due->empty()) return 0;
-
-  // Claimed together in one transaction, finished together in another: two transactions
-  // a batch, not three an event (the apply step writes only when the event changes a record).
-  auto claimed = db_->write<std::vector<size_t>>([&](Tx& tx) -> Result<std::vector<size_t>> {
-    std::vector<size_t> mine;
+  if (due->empty()) return std::vector<Claimed>{};
+  return db_->write<std::vector<Claimed>>([&](Tx& tx) -> Result<std::vector<Claimed>> {
+    std::vector<Claimed> mine;
     std::string lease = store::timestamp_from_now(kLease), now = store::now_timestamp();
     for (size_t i = 0; i < due->size(); ++i) {
       RowView r(*due, i);
@@ -81,61 +91,62 @@ Result<int> StripeEvents::process_due(int limit) {
                            {"id", r.text("event_id")},
                            {"attempts", r.integer("attempts")},
                            {"now", now},
-                           {"me", instance_}}) == 1)
-        mine.push_back(i);  // else another processor has it
+                           {"me", instance_}}) == 1)  // else another processor has it
+        mine.push_back({r.text("workspace_id"), r.text("event_id"), r.text("type"), r.text("payload"), lease,
+                        r.integer("attempts")});
     }
     return mine;
   });
-  if (!claimed) return fail(claimed.error());
+}
 
-  struct Done {
-    std::string ws, id, status, outcome;
-    std::optional<std::string> next;
-  };
-  std::vector<Done> done;
-  for (size_t i : *claimed) {
-    RowView r(*due, i);
-    std::string ws = r.text("workspace_id"), id = r.text("event_id"), type = r.text("type");
-    json event = json::parse(r.text("payload"), nullptr, false);
-    bool ignored = false;
-    Result<std::string> outcome = fail(Error::internal("stored event is not JSON"));
-    if (event.is_object()) {
-      // A bug in a handler must cost one event a retry, not the processor thread.
-      try {
-        outcome = sync_->apply_event(ws, event, ignored);
-      } catch (const std::exception& e) {
-        outcome = fail(Error::internal(std::string("applying the event threw: ") + e.what()));
-      }
-    }
-    if (outcome) {
-      done.push_back({ws, id, ignored ? "ignored" : "processed", *outcome, std::nullopt});
-      spdlog::info("stripe event {} {} {}: {}", id, type, ignored ? "ignored" : "processed", *outcome);
-    } else {
-      int tried = static_cast<int>(r.integer("attempts")) + 1;
-      std::optional<std::string> next;
-      if (tried < kMaxEventAttempts) next = store::timestamp_from_now(event_retry_delay(tried));
-      done.push_back({ws, id, "failed", error_text(outcome.error()), next});
-      spdlog::warn("stripe event {} {} failed (attempt {}{}): {}", id, type, tried,
-                   next ? ", will retry" : ", giving up",
-                   outcome.error().log.empty() ? outcome.error().message : outcome.error().log);
+StripeEvents::Outcome StripeEvents::apply(const Claimed& c) {
+  json event = json::parse(c.payload, nullptr, false);
+  bool ignored = false;
+  Result<std::string> outcome = fail(Error::internal("stored event is not JSON"));
+  if (event.is_object()) {
+    // A bug in a handler must cost one event a retry, not the processor thread.
+    try {
+      outcome = sync_->apply_event(c.workspace_id, event, ignored);
+    } catch (const std::exception& e) {
+      outcome = fail(Error::internal(std::string("applying the event threw: ") + e.what()));
     }
   }
-  auto finished = db_->write<bool>([&](Tx& tx) -> Result<bool> {
+  if (outcome) {
+    spdlog::info("stripe event {} {} {}: {}", c.event_id, c.type, ignored ? "ignored" : "processed", *outcome);
+    return {c.workspace_id, c.event_id, c.lease, ignored ? "ignored" : "processed", *outcome, std::nullopt};
+  }
+  int tried = static_cast<int>(c.attempts) + 1;
+  std::optional<std::string> next;
+  if (tried < kMaxEventAttempts) next = store::timestamp_from_now(event_retry_delay(tried));
+  spdlog::warn("stripe event {} {} failed (attempt {}{}): {}", c.event_id, c.type, tried,
+               next ? ", will retry" : ", giving up",
+               outcome.error().log.empty() ? outcome.error().message : outcome.error().log);
+  return {c.workspace_id, c.event_id, c.lease, "failed", error_text(outcome.error()), next};
+}
+
+Result<int> StripeEvents::finish(const std::vector<Outcome>& outcomes) {
+  return db_->write<int>([&](Tx& tx) -> Result<int> {
     std::string now = store::now_timestamp();
-    for (const auto& d : done) {
-      bool failed = d.status == "failed";
-      tx.exec(kFinish, {{"status", d.status},
-                        {"outcome", failed ? SqlValue(nullptr) : SqlValue(d.outcome)},
-                        {"error", failed ? SqlValue(d.outcome) : SqlValue(nullptr)},
-                        {"next", d.next ? SqlValue(*d.next) : SqlValue(nullptr)},
-                        {"now", now},
-                        {"ws", d.ws},
-                        {"id", d.id}});
+    int recorded = 0;
+    for (const auto& o : outcomes) {
+      bool failed = o.status == "failed";
+      long long n = tx.exec(kFinish, {{"status", o.status},
+                                      {"outcome", failed ? SqlValue(nullptr) : SqlValue(o.text)},
+                                      {"error", failed ? SqlValue(o.text) : SqlValue(nullptr)},
+                                      {"next", o.next_attempt_at ? SqlValue(*o.next_attempt_at) : SqlValue(nullptr)},
+                                      {"now", now},
+                                      {"ws", o.workspace_id},
+                                      {"id", o.event_id},
+                                      {"me", instance_},
+                                      {"lease", o.lease}});
+      if (n == 1)
+        ++recorded;
+      else
+        spdlog::info("stripe event {}: its lease ran out and another processor claimed it; outcome '{}' not recorded",
+                     o.event_id, o.status);
     }
-    return true;
+    return recorded;
   });
-  if (!finished) return fail(finished.error());
-  return static_cast<int>(done.size());
 }
 
 Status StripeEvents::release_stale_leases() {

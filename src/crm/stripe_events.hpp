@@ -18,9 +18,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -44,6 +46,27 @@ class StripeEvents {
   // Applies up to `limit` due events (a batch: Stripe calls make each take up to seconds,
   // and the batch must end well within its lease). Answers how many it handled.
   Result<int> process_due(int limit = 20);
+
+  // An event this processor has claimed, with the lease it got.
+  struct Claimed {
+    std::string workspace_id, event_id, type, payload, lease;
+    std::int64_t attempts = 0;  // before this claim
+  };
+  // What applying a claimed event came to.
+  struct Outcome {
+    std::string workspace_id, event_id, lease;
+    std::string status;  // processed | ignored | failed
+    std::string text;    // what it did, or why it failed
+    std::optional<std::string> next_attempt_at;  // a failed event's retry
+  };
+  // The three steps of process_due (public so that a test can interleave two processors):
+  // claim up to `limit` due events in one transaction; apply one; record outcomes in one
+  // transaction. An outcome is recorded only while this processor still holds the lease it
+  // got: once the lease has run out and another processor has claimed the event, that
+  // one's outcome is the one that counts. finish answers how many outcomes it recorded.
+  Result<std::vector<Claimed>> claim_due(int limit);
+  Outcome apply(const Claimed& event);
+  Result<int> finish(const std::vector<Outcome>& outcomes);
 
   // Ends the leases this instance left when it stopped (crashed) with events claimed but
   // not finished, so they are applied now instead of when their lease ends. Call at start,

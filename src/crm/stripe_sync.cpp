@@ -74,10 +74,6 @@ constexpr const char* kSetSyncFailed =
 constexpr const char* kSelectInvoicePayments =
     "SELECT kind, amount, stripe_payment_intent_id, stripe_refund_id FROM payments "
     "WHERE workspace_id = :ws AND invoice_id = :invoice AND status = 'succeeded' AND deleted_at IS NULL";
-// Taken first by the convergence, so that it reads the invoice after any move being
-// committed concurrently (PostgreSQL; SQLite's writers are serialised already).
-constexpr const char* kLockInvoice =
-    "SELECT id FROM invoices WHERE workspace_id = :ws AND id = :id FOR UPDATE";
 constexpr const char* kSelectPaymentLinkToken =
     "SELECT payment_link_token FROM invoices WHERE workspace_id = :ws AND id = :id";
 constexpr const char* kFindInvoiceByToken =
@@ -682,7 +678,7 @@ struct Outbound {
     auto done = records.act(actor, invoices_def(), id, "finalize", json::object(), also);
     if (done || done.error().code != ErrorCode::Conflict) return done;
     return db().write<json>([&](Tx& tx) -> Result<json> {
-      auto rows = load(tx, invoices_def(), ws(), id);
+      auto rows = load_for_update(tx, invoices_def(), ws(), id);
       if (!rows) return fail(Error::not_found("invoice"));
       if (RowView(*rows, 0).text("status") == "Draft") return fail(done.error());
       Values v(also.begin(), also.end());
@@ -700,7 +696,9 @@ struct Outbound {
     RowView inv = doc->view();
     std::string sid = inv.text("stripe_invoice_id");
     auto a = billing::parse_invoice_action(action);
-    auto move = billing::apply(*a, *billing::parse_invoice_status(inv.text("status")));
+    // What the CRM refuses anyway (a void of an invoice holding money, say) is refused
+    // before Stripe is called.
+    auto move = billing::apply(*a, invoice_amounts(inv));
     if (!sid.empty() && move) {
       auto invoice = client.retrieve_invoice(sid);
       if (!invoice) return fail(with_context(invoice.error(), "reading the Stripe invoice"));
@@ -797,8 +795,8 @@ struct Outbound {
                                bool payment_failed) {
     return db().write<json>([&](Tx& tx) -> Result<json> {
       const ObjectDef& o = invoices_def();
-      if (tx.dialect() == store::Dialect::Postgres) tx.query(kLockInvoice, {{"ws", ws()}, {"id", std::string(id)}});
-      auto rows = load(tx, o, ws(), id);
+      // Locked first, so that the invoice is read after any move being committed meanwhile.
+      auto rows = load_for_update(tx, o, ws(), id);
       if (!rows) return fail(Error::not_found("invoice"));
       RowView inv(*rows, 0);
       std::set<std::string> known_intents, known_refunds;
@@ -856,40 +854,23 @@ struct Outbound {
           if (p.payment_intent == r.payment_intent) method = p.method;
         record("refund", r.amount, method, r.created_at, r.payment_intent, r.charge, r.id);
       }
-      auto current = *billing::parse_invoice_status(inv.text("status"));
-      billing::InvoiceAmounts amounts{inv.integer("total"), paid, refunded, current};
-      auto next = billing::converge_invoice_status(current, invoice.status, amounts, payment_failed);
-      if (!billing::is_reachable(current, next)) {
-        // Stripe was read before a move made here since (a void, say): keep the move; the
-        // event of Stripe's own move converges again.
-        spdlog::info("invoice {}: not moving {} -> {} on a stale read of Stripe", id, billing::to_string(current),
-                     billing::to_string(next));
-        next = current;
-      }
-      Values v{{"amount_paid", paid},
-               {"amount_refunded", refunded},
-               {"amount_due", next == InvoiceStatus::Void ? 0 : std::max<std::int64_t>(0, inv.integer("total") - paid)},
-               {"status", std::string(billing::to_string(next))},
-               {"last_synced_at", store::now_timestamp()},
+      Values v{{"last_synced_at", store::now_timestamp()},
                {"stripe_sync_status", std::string("synced")},
-               {"stripe_sync_error", nullptr},
-               {"updated_at", store::now_timestamp()}};
+               {"stripe_sync_error", nullptr}};
       if (!last_intent.empty()) v["stripe_payment_intent_id"] = last_intent;
       if (!last_charge.empty()) v["stripe_charge_id"] = last_charge;
       if (invoice.hosted_invoice_url) v["stripe_invoice_url"] = *invoice.hosted_invoice_url;
       if (invoice.invoice_pdf) v["stripe_pdf_url"] = *invoice.invoice_pdf;
-      update_columns(tx, o, ws(), id, v);
-      if (next != current) {
-        add_event(tx, actor, o, id, "status_changed", "status", std::string(billing::to_string(current)),
-                  std::string(billing::to_string(next)));
-        if (next == InvoiceStatus::PaymentFailed)
-          add_task(tx, actor, inv.at("created_by"), "Payment failed: invoice " + inv.text("invoice_number"),
-                   "Stripe reported a failed payment of " + display_amount(inv.integer("amount_due"), inv.text("currency")) +
-                       " on invoice " + inv.text("invoice_number") +
-                       ". The customer can try again on the invoice's payment page: " +
-                       invoice.hosted_invoice_url.value_or(""),
-                   "invoices", std::string(id));
-      }
+      auto current = invoice_amounts(inv).status;
+      auto after = converge_invoice_money(tx, actor, inv, invoice.status, paid, refunded, payment_failed, v);
+      if (!after) return fail(after.error());
+      if (after->status != current && after->status == InvoiceStatus::PaymentFailed)
+        add_task(tx, actor, inv.at("created_by"), "Payment failed: invoice " + inv.text("invoice_number"),
+                 "Stripe reported a failed payment of " + display_amount(inv.integer("amount_due"), inv.text("currency")) +
+                     " on invoice " + inv.text("invoice_number") +
+                     ". The customer can try again on the invoice's payment page: " +
+                     invoice.hosted_invoice_url.value_or(""),
+                 "invoices", std::string(id));
       return load_json(tx, o, ws(), id);
     });
   }
@@ -897,12 +878,13 @@ struct Outbound {
 
 }  // namespace
 
-Result<json> StripeSync::act(const Actor& actor, const ObjectDef& object, std::string_view id, std::string_view action,
+Result<json> StripeSync::act(const Actor& actor, const ObjectDef& object, std::string_view id, std::string_view route_action,
                              const json& body) {
+  // The route says mark-uncollectible (URL style), the lifecycle mark_uncollectible.
+  std::string_view action = route_action == "mark-uncollectible" ? "mark_uncollectible" : route_action;
   bool quote_action = object.kind == DocumentKind::Quote && (action == "finalize" || action == "accept" || action == "cancel");
   bool invoice_action = object.kind == DocumentKind::Invoice &&
-                        (action == "finalize" || action == "void" || action == "mark-uncollectible" ||
-                         action == "mark_uncollectible");
+                        (action == "finalize" || action == "void" || action == "mark_uncollectible");
   if (!quote_action && !invoice_action) return records_->act(actor, object, id, action, body);
   auto client = settings_->client(actor.workspace_id);
   if (!client) return fail(client.error());
@@ -916,7 +898,7 @@ Result<json> StripeSync::act(const Actor& actor, const ObjectDef& object, std::s
       return out.cancel_quote(id);
     }
     if (action == "finalize") return out.finalize_invoice(id);
-    return out.close_invoice(id, action == "void" ? "void" : "mark_uncollectible");
+    return out.close_invoice(id, action);
   }();
   if (!result && (result.error().code == ErrorCode::Upstream || result.error().code == ErrorCode::Unavailable ||
                   result.error().details.contains("stripe")))

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -204,6 +205,27 @@ TEST_P(ConcurrencyTest, PaymentsEditsFinalizesAndDeletesOfTheSameInvoicesKeepThe
   EXPECT_EQ(*sequences.rbegin(), static_cast<std::int64_t>(numbered));  // 1..N, no gap
   EXPECT_GT(payments, kThreads);  // the run did record payments
   EXPECT_LT(seconds, 120.0);
+}
+
+// A list page and its totalCount come from one snapshot: while companies are created
+// beside it, a page that holds every company has exactly totalCount of them.
+TEST_P(ConcurrencyTest, AListPageAndItsTotalCountAgreeWhileRecordsAreCreated) {
+  constexpr int kCreates = 150;
+  std::atomic<bool> creating{true};
+  std::thread creator([&] {
+    for (int i = 0; i < kCreates; ++i) EXPECT_EQ(call("POST", "/rest/companies", {{"name", "Co " + std::to_string(i)}}).status, 201);
+    creating = false;
+  });
+  int pages = 0, disagreements = 0;
+  while (creating || pages == 0) {
+    auto page = call("GET", "/rest/companies?limit=200");
+    ASSERT_EQ(page.status, 200) << page.raw;
+    if (page.body["data"].size() != page.body["totalCount"].get<size_t>()) ++disagreements;
+    ++pages;
+  }
+  creator.join();
+  EXPECT_EQ(disagreements, 0) << "of " << pages << " pages";
+  EXPECT_EQ(call("GET", "/rest/companies?limit=200").body["totalCount"], kCreates + 1);
 }
 
 // A processor whose lease ran out, and whose event another processor claimed meanwhile,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/crypto.hpp"
+#include "common/log.hpp"
 #include "crm/accounts.hpp"
 #include "crm/demo.hpp"
 #include "crm/records.hpp"
@@ -23,6 +24,7 @@
 #include "net/server.hpp"
 #include "sandbox/sandbox.hpp"
 #include "store/database.hpp"
+#include "store/test_database.hpp"
 
 namespace {
 
@@ -66,10 +68,28 @@ settle::crm::Role role_or_exit(const std::string& text) {
   return *role;
 }
 
-settle::PasswordHashCost password_cost() {
-  // Test suites create many users; they may opt into the cheap argon2id setting.
-  return env_or("SETTLE_INSECURE_FAST_PASSWORD_HASH", "") == "1" ? settle::PasswordHashCost::MinimalForTests
-                                                                 : settle::PasswordHashCost::Interactive;
+settle::PasswordHashCost password_cost(const std::string& db_url) {
+  // Test suites create many users; they may opt into the cheap argon2id setting, but only on
+  // a test run's throwaway database: hashes that cheap are crackable.
+  if (env_or("SETTLE_INSECURE_FAST_PASSWORD_HASH", "") != "1") return settle::PasswordHashCost::Interactive;
+  if (!settle::store::is_test_database(db_url)) {
+    std::cerr << "settle: SETTLE_INSECURE_FAST_PASSWORD_HASH=1 is for test databases only (a SQLite file under the "
+                 "temporary directory, or a local PostgreSQL database named test*); unset it\n";
+    std::exit(2);
+  }
+  return settle::PasswordHashCost::MinimalForTests;
+}
+
+// The server's master key (SETTLE_MASTER_KEY, else the key file, created on first use).
+settle::SecretBox master_key_or_exit() {
+  auto master_key = settle::crm::load_master_key(env_or("SETTLE_MASTER_KEY", ""),
+                                                 env_or("SETTLE_MASTER_KEY_FILE", "data/master.key"));
+  if (!master_key) {
+    std::cerr << "settle: " << (master_key.error().log.empty() ? master_key.error().message : master_key.error().log)
+              << "\n";
+    std::exit(2);
+  }
+  return *master_key;
 }
 
 }  // namespace
@@ -79,7 +99,7 @@ int main(int argc, char** argv) {
   settle::net::global_init();
   // Logs go to stderr so that commands printing JSON keep stdout clean.
   spdlog::set_default_logger(spdlog::stderr_color_mt("settle"));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  settle::install_log_format();
   if (env_or("SETTLE_LOG_LEVEL", "") == "debug") spdlog::set_level(spdlog::level::debug);
 
   CLI::App app{"Settle: self-hosted quote-to-cash CRM kept in step with Stripe"};
@@ -100,18 +120,23 @@ int main(int argc, char** argv) {
   serve->callback([&] {
     auto db = open_db(db_url, workers + 2);
     auto records = std::make_shared<settle::crm::Records>(db);
-    auto accounts = std::make_shared<settle::crm::Accounts>(db, password_cost());
-    auto master_key = settle::crm::load_master_key(env_or("SETTLE_MASTER_KEY", ""),
-                                                   env_or("SETTLE_MASTER_KEY_FILE", "data/master.key"));
-    if (!master_key) {
-      std::cerr << "settle: " << (master_key.error().log.empty() ? master_key.error().message : master_key.error().log)
-                << "\n";
-      std::exit(2);
-    }
+    auto master_key = master_key_or_exit();
     settle::crm::StripeSettingsOptions stripe_opts;
     stripe_opts.api_base = env_or("SETTLE_STRIPE_API_BASE", "https://api.stripe.com");
     stripe_opts.public_url = env_or("SETTLE_PUBLIC_URL", "");
-    auto stripe_settings = std::make_shared<settle::crm::StripeSettings>(db, *master_key, stripe_opts);
+    if (stripe_opts.public_url.empty()) {
+      // Links that customers receive must not follow a request's Host header, so without
+      // the setting they point at the listening address, which only this machine reaches.
+      stripe_opts.public_url = "http://" + address + ":" + std::to_string(port);
+      spdlog::warn("SETTLE_PUBLIC_URL is not set: payment and mail links will point at {}, which customers cannot "
+                   "reach; set it to the address users open (https://crm.example.com)",
+                   stripe_opts.public_url);
+    }
+    while (!stripe_opts.public_url.empty() && stripe_opts.public_url.back() == '/') stripe_opts.public_url.pop_back();
+    // Mail links too come from the public URL only; the master key seals mail carrying a code.
+    auto accounts = std::make_shared<settle::crm::Accounts>(
+        db, settle::crm::AccountsOptions{password_cost(db_url), stripe_opts.public_url, master_key});
+    auto stripe_settings = std::make_shared<settle::crm::StripeSettings>(db, master_key, stripe_opts);
     auto inbox = std::make_shared<settle::crm::WebhookInbox>(db, stripe_settings);
     auto sync = std::make_shared<settle::crm::StripeSync>(records, stripe_settings);
     // Stable across restarts of this server: the host and the port it serves.
@@ -126,7 +151,11 @@ int main(int argc, char** argv) {
     job_options.expire_every = std::chrono::seconds(std::stoll(env_or("SETTLE_EXPIRE_SECONDS", "3600")));
     settle::crm::BackgroundJobs jobs(records, stripe_settings, events, job_options);
     inbox->set_on_stored([&jobs] { jobs.wake(); });
-    settle::http::Api api(records, accounts, {stripe_settings, inbox, sync, events}, {web_root, false});
+    settle::http::ApiOptions api_options;
+    api_options.web_root = web_root;
+    api_options.public_url = stripe_opts.public_url;
+    api_options.trust_proxy = env_or("SETTLE_TRUST_PROXY", "") == "1";
+    settle::http::Api api(records, accounts, {stripe_settings, inbox, sync, events}, api_options);
     settle::net::ServerOptions opts;
     opts.address = address;
     opts.port = port;
@@ -168,7 +197,7 @@ int main(int argc, char** argv) {
   auto* pw_opt = ws_create->add_option("--admin-password", password, "password of the first ADMIN");
   ws_create->callback([&] {
     auto db = open_db(db_url, 1);
-    settle::crm::Accounts accounts(db, password_cost());
+    settle::crm::Accounts accounts(db, {.cost = password_cost(db_url)});
     auto r = accounts.create_workspace(name, subdomain, email,
                                        pw_opt->count() ? std::optional<std::string>(password) : std::nullopt);
     exit_code = print_result(r ? settle::Result<json>(json{{"workspaceId", r->workspace_id},
@@ -180,7 +209,7 @@ int main(int argc, char** argv) {
   // --- user add ------------------------------------------------------------------------------
   auto* user = app.add_subcommand("user", "Manage users");
   user->require_subcommand(1);
-  auto* user_add = user->add_subcommand("add", "Add a user to a workspace (or set their password)");
+  auto* user_add = user->add_subcommand("add", "Add a user to a workspace (or reset their password, ending their sessions)");
   user_add->add_option("--db", db_url, "database URL (env SETTLE_DB)");
   user_add->add_option("--workspace", subdomain, "workspace subdomain")->required();
   user_add->add_option("--email", email, "email")->required();
@@ -188,7 +217,7 @@ int main(int argc, char** argv) {
   user_add->add_option("--role", role, "ADMIN or MEMBER");
   user_add->callback([&] {
     auto db = open_db(db_url, 1);
-    settle::crm::Accounts accounts(db, password_cost());
+    settle::crm::Accounts accounts(db, {.cost = password_cost(db_url)});
     exit_code = print_result(accounts.add_user(
         subdomain, email, user_pw->count() ? std::optional<std::string>(password) : std::nullopt, role_or_exit(role)));
   });
@@ -204,7 +233,7 @@ int main(int argc, char** argv) {
   key_create->add_option("--role", key_role, "ADMIN or MEMBER");
   key_create->callback([&] {
     auto db = open_db(db_url, 1);
-    settle::crm::Accounts accounts(db, password_cost());
+    settle::crm::Accounts accounts(db, {.cost = password_cost(db_url)});
     auto ws = accounts.workspace_id_for(subdomain);
     if (!ws) {
       exit_code = print_result(settle::fail(ws.error()));
@@ -224,7 +253,7 @@ int main(int argc, char** argv) {
   set_role->add_option("--role", role, "ADMIN or MEMBER")->required();
   set_role->callback([&] {
     auto db = open_db(db_url, 1);
-    settle::crm::Accounts accounts(db, password_cost());
+    settle::crm::Accounts accounts(db, {.cost = password_cost(db_url)});
     if (subdomain.empty()) {
       auto only = db->read<std::string>([](settle::store::Tx& tx) -> settle::Result<std::string> {
         auto rows = tx.query("SELECT subdomain FROM workspaces ORDER BY subdomain LIMIT 2");
@@ -247,7 +276,9 @@ int main(int argc, char** argv) {
   demo->callback([&] {
     auto db = open_db(db_url, 2);
     settle::crm::Records records(db);
-    settle::crm::Accounts accounts(db, password_cost());
+    // The demo queues a domain validation mail, sealed under the server's master key.
+    settle::crm::Accounts accounts(
+        db, settle::crm::AccountsOptions{password_cost(db_url), env_or("SETTLE_PUBLIC_URL", ""), master_key_or_exit()});
     exit_code = print_result(settle::crm::seed_demo(accounts, records));
   });
 

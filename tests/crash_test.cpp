@@ -80,7 +80,7 @@ class CrashTest : public ::testing::TestWithParam<std::string> {
       path = std::filesystem::temp_directory_path() / ("settle-crash-" + suffix + ".db");
       db_url = "sqlite:" + path.string();
     } else {
-      dbname = "crash_" + suffix;
+      dbname = "test_crash_" + suffix;
       pg_admin("CREATE DATABASE " + dbname);
       std::string base = std::getenv("SETTLE_TEST_PG");
       db_url = base.substr(0, base.rfind('/') + 1) + dbname;

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "crm/jobs.hpp"
 #include "crm/records.hpp"
 #include "http/api.hpp"
+#include "http/csrf.hpp"
 #include "net/client.hpp"
 #include "net/server.hpp"
 #include "store/database.hpp"
@@ -60,7 +62,10 @@ struct Reply {
 class TestServer {
  public:
   // stripe_api_base: where the workspace's Stripe calls go (an in-process sandbox).
-  explicit TestServer(const std::string& backend, const std::string& stripe_api_base = "http://127.0.0.1:9")
+  // api_options: the HTTP layer's settings; by default a https public URL and the
+  // production rate limits.
+  explicit TestServer(const std::string& backend, const std::string& stripe_api_base = "http://127.0.0.1:9",
+                      std::optional<http::ApiOptions> api_options_override = std::nullopt)
       : backend_(backend) {
     crypto_init();
     net::global_init();
@@ -101,7 +106,11 @@ class TestServer {
     job_options.expire_every = std::chrono::hours(24);
     jobs = std::make_unique<crm::BackgroundJobs>(records, stripe_settings, events, job_options);
     inbox->set_on_stored([this] { jobs->wake(); });
-    api = std::make_unique<http::Api>(records, accounts, http::StripeServices{stripe_settings, inbox, sync, events});
+    http::ApiOptions api_options;
+    api_options.public_url = stripe_options.public_url;
+    if (api_options_override) api_options = *api_options_override;
+    api = std::make_unique<http::Api>(records, accounts, http::StripeServices{stripe_settings, inbox, sync, events},
+                                      api_options);
     net::ServerOptions opts;
     opts.port = 0;
     opts.worker_threads = 8;
@@ -132,14 +141,19 @@ class TestServer {
     }
   }
 
+  // A cookie-authenticated call sends the session's CSRF token as the web UI does, unless
+  // `csrf` is false (the CSRF tests).
   Reply call(const std::string& method, const std::string& path, const json& body = nullptr,
-             const std::string& key = {}, const std::string& cookie = {}, const std::string& raw_body = {}) {
+             const std::string& key = {}, const std::string& cookie = {}, const std::string& raw_body = {},
+             bool csrf = true, const net::Headers& extra_headers = {}) {
     net::ClientRequest req;
     req.method = method;
     req.url = base_ + path;
     req.timeout_ms = 30000;
     if (!key.empty()) req.headers.emplace_back("Authorization", "Bearer " + key);
     if (!cookie.empty()) req.headers.emplace_back("Cookie", "settle_session=" + cookie);
+    if (!cookie.empty() && csrf) req.headers.emplace_back("X-CSRF-Token", http::csrf_token_for(cookie));
+    req.headers.insert(req.headers.end(), extra_headers.begin(), extra_headers.end());
     if (!body.is_null() || !raw_body.empty()) {
       req.headers.emplace_back("Content-Type", "application/json");
       req.body = raw_body.empty() ? body.dump() : raw_body;

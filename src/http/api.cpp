@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "crm/dashboard.hpp"
+#include "http/csrf.hpp"
 #include "http/errors.hpp"
 #include "store/query.hpp"
 
@@ -59,6 +60,32 @@ std::string bearer(const Request& r) {
 
 using net::html_escape;
 
+// A cookie-authenticated request that may change something must carry its session's CSRF
+// token; a page on another site can make the browser send the cookie, never the header.
+Status check_csrf(const Request& r, std::string_view session_token) {
+  if (is_safe_method(r.method) || csrf_token_matches(session_token, r.header(kCsrfHeader))) return {};
+  return fail(Error{ErrorCode::Forbidden,
+                    "this request needs the X-CSRF-Token header of your session (the settle_csrf cookie's value)",
+                    "X-CSRF-Token", "refused a cookie-authenticated " + r.method + " without its CSRF token", nullptr});
+}
+
+Error rate_limited(std::chrono::seconds wait) {
+  return Error{ErrorCode::RateLimited, "too many requests; try again in " + std::to_string(wait.count()) + " seconds",
+               {}, {}, json{{"retryAfterSeconds", wait.count()}}};
+}
+
+// Counts one request against each budget given; the first exhausted one refuses it.
+Status within_limits(std::initializer_list<std::pair<RateLimiter*, std::string_view>> budgets) {
+  for (auto [limiter, key] : budgets)
+    if (auto wait = limiter->hit(key)) return fail(rate_limited(*wait));
+  return {};
+}
+
+std::string lower_ascii(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
 // A small page for the customer who opens a payment link; `extra_html` is trusted markup.
 Response pay_message(int status, std::string_view title, std::string_view text, std::string_view extra_html = {}) {
   std::string body =
@@ -105,9 +132,55 @@ Api::Api(std::shared_ptr<crm::Records> records, std::shared_ptr<crm::Accounts> a
     : records_(std::move(records)),
       accounts_(std::move(accounts)),
       stripe_(std::move(stripe)),
-      options_(std::move(options)) {
+      options_(std::move(options)),
+      sign_in_by_address_(options_.limits.sign_in_per_address.limit, options_.limits.sign_in_per_address.window),
+      sign_in_by_email_(options_.limits.sign_in_per_email.limit, options_.limits.sign_in_per_email.window),
+      sign_up_by_address_(options_.limits.sign_up_per_address.limit, options_.limits.sign_up_per_address.window),
+      token_check_by_address_(options_.limits.token_check_per_address.limit,
+                              options_.limits.token_check_per_address.window),
+      renew_by_token_(options_.limits.renew_per_token.limit, options_.limits.renew_per_token.window),
+      renew_by_address_(options_.limits.renew_per_address.limit, options_.limits.renew_per_address.window) {
   add_routes();
-  openapi_ = build_openapi(router_.routes());
+  openapi_ = build_openapi(api_routes_);
+}
+
+std::string_view to_string(Access access) {
+  switch (access) {
+    case Access::Public: return "public";
+    case Access::Member: return "member";
+    case Access::Admin: return "admin";
+  }
+  return "member";
+}
+
+void Api::add_route(Access access, std::string method, std::string pattern, net::Handler handler) {
+  api_routes_.push_back({method, pattern, access});
+  router_.add(std::move(method), std::move(pattern), std::move(handler));
+}
+
+std::string Api::client_address(const Request& r) const {
+  if (options_.trust_proxy) {
+    std::string_view forwarded = r.header("x-forwarded-for");
+    auto comma = forwarded.rfind(',');
+    std::string_view last = comma == std::string_view::npos ? forwarded : forwarded.substr(comma + 1);
+    while (!last.empty() && last.front() == ' ') last.remove_prefix(1);
+    while (!last.empty() && last.back() == ' ') last.remove_suffix(1);
+    if (!last.empty()) return std::string(last);
+  }
+  return r.remote_address;
+}
+
+bool Api::over_tls(const Request& r) const {
+  return options_.public_url.rfind("https://", 0) == 0 || (options_.trust_proxy && r.header("x-forwarded-proto") == "https");
+}
+
+Response Api::with_session_cookies(Response r, const Request& request, const crm::Session& s) const {
+  std::string attributes = "; Path=/; SameSite=Strict; Max-Age=" + std::to_string(crm::kSessionDays * 86400) +
+                           (over_tls(request) ? "; Secure" : "");
+  r.add_header("Set-Cookie", std::string(kSessionCookie) + "=" + s.token + "; HttpOnly" + attributes);
+  // Readable by the web UI's script, which echoes it in X-CSRF-Token.
+  r.add_header("Set-Cookie", std::string(kCsrfCookie) + "=" + csrf_token_for(s.token) + attributes);
+  return r;
 }
 
 Response Api::handle(Request& request) {
@@ -131,18 +204,30 @@ Response Api::handle(Request& request) {
 }
 
 void Api::add_routes() {
-  // Wraps a handler that needs a caller: API key (Bearer) or session cookie.
+  // Wraps a handler that needs a caller: API key (Bearer) or session cookie; a cookie's
+  // mutations also need the CSRF token.
   auto authed = [this](auto fn) {
     return [this, fn](Request& r) -> Response {
       std::string key = bearer(r);
-      Result<Actor> actor = !key.empty() ? accounts_->authenticate_api_key(key)
-                            : !cookie_value(r, kSessionCookie).empty()
-                                ? accounts_->authenticate_session(cookie_value(r, kSessionCookie))
-                                : Result<Actor>(fail(Error::unauthenticated(
-                                      "send 'Authorization: Bearer <api key>' or sign in")));
+      if (!key.empty()) {
+        Result<Actor> actor = accounts_->authenticate_api_key(key);
+        return actor ? fn(r, *actor) : error_response(actor.error());
+      }
+      std::string session = cookie_value(r, kSessionCookie);
+      if (session.empty())
+        return error_response(Error::unauthenticated("send 'Authorization: Bearer <api key>' or sign in"));
+      Result<Actor> actor = accounts_->authenticate_session(session);
       if (!actor) return error_response(actor.error());
+      if (auto st = check_csrf(r, session); !st) return error_response(st.error());
       return fn(r, *actor);
     };
+  };
+  // authed, for ADMIN only; the domain functions check the role again themselves.
+  auto admin = [authed](auto fn) {
+    return authed([fn](Request& r, const Actor& a) -> Response {
+      if (a.role != crm::Role::Admin) return error_response(Error::forbidden("only an ADMIN of this workspace can do this"));
+      return fn(r, a);
+    });
   };
   // Resolves {object} against the catalog (404 for unknown objects).
   auto with_object = [](auto fn) {
@@ -155,136 +240,172 @@ void Api::add_routes() {
   auto render = [](int status, const Result<json>& result) {
     return result ? data(status, *result) : error_response(result.error());
   };
-  auto session_cookie = [this](Response r, const crm::Session& s) {
-    r.set_header("Set-Cookie", std::string(kSessionCookie) + "=" + s.token +
-                                   "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-                                   std::to_string(crm::kSessionDays * 86400) + (options_.secure_cookies ? "; Secure" : ""));
-    return r;
-  };
-
-  router_.add("GET", "/healthz", [](Request&) { return Response::json(200, R"({"status":"ok"})"); });
-  router_.add("GET", "/rest/openapi.json", [this](Request&) { return Response::json(200, openapi_.dump()); });
+  add_route(Access::Public, "GET", "/healthz", [](Request&) { return Response::json(200, R"({"status":"ok"})"); });
+  add_route(Access::Public, "GET", "/rest/openapi.json",
+            [this](Request&) { return Response::json(200, openapi_.dump()); });
 
   // --- sign-in ---------------------------------------------------------------------------
-  router_.add("POST", "/auth/login", [this, session_cookie](Request& r) {
+  // The answer of every route that signs in: the session's cookies and where it may go.
+  auto signed_in = [this](Request& r, const crm::Session& s) {
+    auto workspaces = accounts_->workspaces_of(s.user_id);
+    json out = {{"userId", s.user_id},
+                {"workspaceId", s.workspace_id ? json(*s.workspace_id) : json(nullptr)},
+                {"expiresAt", s.expires_at},
+                {"csrfToken", csrf_token_for(s.token)},
+                {"workspaces", workspaces ? *workspaces : json(nullptr)}};
+    return with_session_cookies(data(200, out), r, s);
+  };
+  add_route(Access::Public, "POST", "/auth/login", [this, signed_in](Request& r) {
     auto body = parse_body(r);
     if (!body) return error_response(body.error());
     if (!body->is_object() || !(*body)["email"].is_string() || !(*body)["password"].is_string())
       return error_response(Error::validation("email", "email and password are required"));
+    std::string address = client_address(r);
+    std::string email = lower_ascii((*body)["email"].get<std::string>());
+    if (auto st = within_limits({{&sign_in_by_address_, address}, {&sign_in_by_email_, email}}); !st)
+      return error_response(st.error());
     std::optional<std::string> ws;
     if (body->contains("workspace") && (*body)["workspace"].is_string()) ws = (*body)["workspace"].get<std::string>();
-    auto s = accounts_->login((*body)["email"], (*body)["password"], r.remote_address, ws);
-    if (!s) return error_response(s.error());
-    auto workspaces = accounts_->workspaces_of(s->user_id);
-    json out = {{"userId", s->user_id},
-                {"workspaceId", s->workspace_id ? json(*s->workspace_id) : json(nullptr)},
-                {"expiresAt", s->expires_at},
-                {"workspaces", workspaces ? *workspaces : json(nullptr)}};
-    return session_cookie(data(200, out), *s);
+    auto s = accounts_->login(email, (*body)["password"], address, ws);
+    return s ? signed_in(r, *s) : error_response(s.error());
   });
-  router_.add("POST", "/auth/logout", [this](Request& r) {
+  add_route(Access::Public, "POST", "/auth/logout", [this](Request& r) {
     std::string token = cookie_value(r, kSessionCookie);
-    if (!token.empty()) accounts_->logout(token);
+    if (!token.empty()) {
+      if (auto st = check_csrf(r, token); !st) return error_response(st.error());
+      accounts_->logout(token);
+    }
     auto resp = data(200, json{{"signedOut", true}});
-    resp.set_header("Set-Cookie", std::string(kSessionCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    resp.add_header("Set-Cookie", std::string(kSessionCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    resp.add_header("Set-Cookie", std::string(kCsrfCookie) + "=; Path=/; SameSite=Strict; Max-Age=0");
     return resp;
   });
-  router_.add("POST", "/auth/signup", [this, render](Request& r) {
+  add_route(Access::Public, "POST", "/auth/signup", [this, render](Request& r) {
+    if (auto st = within_limits({{&sign_up_by_address_, client_address(r)}}); !st) return error_response(st.error());
     auto body = parse_body(r);
     if (!body) return error_response(body.error());
     auto str = [&](const char* k) { return body->is_object() && (*body)[k].is_string() ? (*body)[k].get<std::string>() : ""; };
     return render(201, accounts_->signup(str("email"), str("password"), str("firstName"), str("lastName")));
   });
-  router_.add("POST", "/auth/verify-email", [this](Request& r) {
+  add_route(Access::Public, "POST", "/auth/verify-email", [this](Request& r) {
+    if (auto st = within_limits({{&token_check_by_address_, client_address(r)}}); !st) return error_response(st.error());
     auto body = parse_body(r);
     if (!body) return error_response(body.error());
     if (!body->is_object() || !(*body)["token"].is_string()) return error_response(Error::validation("token", "token is required"));
     auto st = accounts_->verify_email((*body)["token"]);
     return st ? data(200, json{{"emailVerified", true}}) : error_response(st.error());
   });
-  router_.add("POST", "/auth/validate-domain", [this, render](Request& r) {
+  add_route(Access::Public, "POST", "/auth/validate-domain", [this, render](Request& r) {
+    if (auto st = within_limits({{&token_check_by_address_, client_address(r)}}); !st) return error_response(st.error());
     auto body = parse_body(r);
     if (!body) return error_response(body.error());
     if (!body->is_object() || !(*body)["token"].is_string()) return error_response(Error::validation("token", "token is required"));
     return render(200, accounts_->validate_domain((*body)["token"]));
   });
+  add_route(Access::Public, "POST", "/auth/accept-invitation", [this, signed_in](Request& r) {
+    if (auto st = within_limits({{&token_check_by_address_, client_address(r)}}); !st) return error_response(st.error());
+    auto body = parse_body(r);
+    if (!body) return error_response(body.error());
+    if (!body->is_object() || !(*body)["token"].is_string()) return error_response(Error::validation("token", "token is required"));
+    if (!(*body)["password"].is_string()) return error_response(Error::validation("password", "password is required"));
+    auto str = [&](const char* k) { return (*body)[k].is_string() ? (*body)[k].get<std::string>() : std::string(); };
+    auto s = accounts_->accept_invitation(str("token"), str("password"), str("firstName"), str("lastName"));
+    return s ? signed_in(r, *s) : error_response(s.error());
+  });
+  // A signed-in person's own password; the other sessions of the account end.
+  add_route(Access::Public, "POST", "/auth/change-password", [this](Request& r) {
+    if (!bearer(r).empty()) return error_response(Error::forbidden("an API key has no password; sign in to change yours"));
+    std::string token = cookie_value(r, kSessionCookie);
+    if (token.empty()) return error_response(Error::unauthenticated("sign in first"));
+    if (auto st = check_csrf(r, token); !st) return error_response(st.error());
+    std::string address = client_address(r);
+    if (auto st = within_limits({{&sign_in_by_address_, address}}); !st) return error_response(st.error());
+    auto body = parse_body(r);
+    if (!body) return error_response(body.error());
+    if (!body->is_object() || !(*body)["currentPassword"].is_string())
+      return error_response(Error::validation("currentPassword", "currentPassword is required"));
+    if (!(*body)["newPassword"].is_string()) return error_response(Error::validation("newPassword", "newPassword is required"));
+    auto st = accounts_->change_password(token, (*body)["currentPassword"], (*body)["newPassword"], address);
+    return st ? data(200, json{{"passwordChanged", true}}) : error_response(st.error());
+  });
   // A session without a workspace may still list, switch to and join workspaces.
-  auto with_session = [this, session_cookie](auto fn) {
-    return [this, fn, session_cookie](Request& r) -> Response {
+  auto with_session = [this](auto fn) {
+    return [this, fn](Request& r) -> Response {
       std::string token = cookie_value(r, kSessionCookie);
       if (token.empty()) return error_response(Error::unauthenticated("sign in first"));
+      if (auto st = check_csrf(r, token); !st) return error_response(st.error());
       auto body = parse_body(r);
       if (!body) return error_response(body.error());
       if (!body->is_object() || !(*body)["workspaceId"].is_string())
         return error_response(Error::validation("workspaceId", "workspaceId is required"));
       Result<crm::Session> s = fn(token, (*body)["workspaceId"].get<std::string>());
       if (!s) return error_response(s.error());
-      return session_cookie(data(200, json{{"workspaceId", *s->workspace_id}}), *s);
+      return with_session_cookies(data(200, json{{"workspaceId", *s->workspace_id}}), r, *s);
     };
   };
-  router_.add("POST", "/auth/switch-workspace", with_session([this](const std::string& t, const std::string& w) {
-                return accounts_->switch_workspace(t, w);
-              }));
-  router_.add("POST", "/auth/join", with_session([this](const std::string& t, const std::string& w) {
-                return accounts_->join(t, w);
-              }));
-  router_.add("GET", "/auth/workspaces", [this, render](Request& r) {
+  add_route(Access::Public, "POST", "/auth/switch-workspace", with_session([this](const std::string& t, const std::string& w) {
+              return accounts_->switch_workspace(t, w);
+            }));
+  add_route(Access::Public, "POST", "/auth/join", with_session([this](const std::string& t, const std::string& w) {
+              return accounts_->join(t, w);
+            }));
+  add_route(Access::Public, "GET", "/auth/workspaces", [this, render](Request& r) {
     auto user = accounts_->session_user(cookie_value(r, kSessionCookie));
     return user ? render(200, accounts_->workspaces_of(*user)) : error_response(user.error());
   });
 
   // --- members, API keys, approved domains ----------------------------------------------------
-  router_.add("GET", "/rest/workspace-members/me",
+  add_route(Access::Member, "GET", "/rest/workspace-members/me",
               authed([this, render](Request&, const Actor& a) { return render(200, accounts_->me(a)); }));
-  router_.add("GET", "/rest/workspace-members",
+  add_route(Access::Member, "GET", "/rest/workspace-members",
               authed([this, render](Request&, const Actor& a) { return render(200, accounts_->list_members(a)); }));
-  router_.add("POST", "/rest/workspace-members", authed([this, render](Request& r, const Actor& a) {
+  add_route(Access::Admin, "POST", "/rest/workspace-members", admin([this, render](Request& r, const Actor& a) {
                 auto body = parse_body(r);
                 return body ? render(201, accounts_->add_member(a, *body)) : error_response(body.error());
               }));
-  router_.add("PATCH", "/rest/workspace-members/{userId}", authed([this, render](Request& r, const Actor& a) {
+  add_route(Access::Admin, "PATCH", "/rest/workspace-members/{userId}", admin([this, render](Request& r, const Actor& a) {
                 auto body = parse_body(r);
                 return body ? render(200, accounts_->set_member_role(a, std::string(r.param("userId")), *body))
                             : error_response(body.error());
               }));
-  router_.add("DELETE", "/rest/workspace-members/{userId}", authed([this](Request& r, const Actor& a) {
+  add_route(Access::Admin, "DELETE", "/rest/workspace-members/{userId}", admin([this](Request& r, const Actor& a) {
                 auto st = accounts_->remove_member(a, std::string(r.param("userId")));
                 return st ? data(200, json{{"userId", r.param("userId")}, {"removed", true}}) : error_response(st.error());
               }));
-  router_.add("GET", "/rest/api-keys",
-              authed([this, render](Request&, const Actor& a) { return render(200, accounts_->list_api_keys(a)); }));
-  router_.add("POST", "/rest/api-keys", authed([this, render](Request& r, const Actor& a) {
+  add_route(Access::Admin, "GET", "/rest/api-keys",
+              admin([this, render](Request&, const Actor& a) { return render(200, accounts_->list_api_keys(a)); }));
+  add_route(Access::Admin, "POST", "/rest/api-keys", admin([this, render](Request& r, const Actor& a) {
                 auto body = parse_body(r);
                 return body ? render(201, accounts_->create_api_key(a, *body)) : error_response(body.error());
               }));
-  router_.add("DELETE", "/rest/api-keys/{id}", authed([this](Request& r, const Actor& a) {
+  add_route(Access::Admin, "DELETE", "/rest/api-keys/{id}", admin([this](Request& r, const Actor& a) {
                 auto st = accounts_->revoke_api_key(a, std::string(r.param("id")));
                 return st ? data(200, json{{"id", r.param("id")}, {"revoked", true}}) : error_response(st.error());
               }));
-  router_.add("GET", "/rest/approved-domains",
-              authed([this, render](Request&, const Actor& a) { return render(200, accounts_->list_domains(a)); }));
-  router_.add("POST", "/rest/approved-domains", authed([this, render](Request& r, const Actor& a) {
+  add_route(Access::Admin, "GET", "/rest/approved-domains",
+              admin([this, render](Request&, const Actor& a) { return render(200, accounts_->list_domains(a)); }));
+  add_route(Access::Admin, "POST", "/rest/approved-domains", admin([this, render](Request& r, const Actor& a) {
                 auto body = parse_body(r);
                 return body ? render(201, accounts_->add_domain(a, *body)) : error_response(body.error());
               }));
-  router_.add("DELETE", "/rest/approved-domains/{id}", authed([this](Request& r, const Actor& a) {
+  add_route(Access::Admin, "DELETE", "/rest/approved-domains/{id}", admin([this](Request& r, const Actor& a) {
                 auto st = accounts_->delete_domain(a, std::string(r.param("id")));
                 return st ? data(200, json{{"id", r.param("id")}, {"deleted", true}}) : error_response(st.error());
               }));
 
   // --- Stripe settings (ADMIN) and the webhook inbox ------------------------------------------------
-  router_.add("GET", "/rest/settings/stripe",
-              authed([this, render](Request&, const Actor& a) { return render(200, stripe_.settings->get(a)); }));
-  router_.add("PUT", "/rest/settings/stripe", authed([this, render](Request& r, const Actor& a) {
+  add_route(Access::Admin, "GET", "/rest/settings/stripe",
+              admin([this, render](Request&, const Actor& a) { return render(200, stripe_.settings->get(a)); }));
+  add_route(Access::Admin, "PUT", "/rest/settings/stripe", admin([this, render](Request& r, const Actor& a) {
                 auto body = parse_body(r);
                 return body ? render(200, stripe_.settings->put(a, *body)) : error_response(body.error());
               }));
-  router_.add("POST", "/rest/stripe/webhook-endpoint", authed([this, render](Request& r, const Actor& a) {
+  add_route(Access::Admin, "POST", "/rest/stripe/webhook-endpoint", admin([this, render](Request& r, const Actor& a) {
                 auto body = parse_body(r);
                 return body ? render(201, stripe_.settings->register_webhook_endpoint(a, *body))
                             : error_response(body.error());
               }));
-  router_.add("GET", "/rest/stripe/events", authed([this, render](Request& r, const Actor& a) {
+  add_route(Access::Admin, "GET", "/rest/stripe/events", admin([this, render](Request& r, const Actor& a) {
                 auto q = r.query_params();
                 std::optional<std::string_view> limit;
                 for (const auto& [k, v] : q)
@@ -297,33 +418,33 @@ void Api::add_routes() {
     auto result = stripe_.inbox->receive(subdomain, r.body, r.header("stripe-signature"));
     return result ? Response::json(200, dump(*result)) : error_response(result.error());
   };
-  router_.add("POST", "/api/webhooks/stripe/{subdomain}",
+  add_route(Access::Public, "POST", "/api/webhooks/stripe/{subdomain}",
               [webhook](Request& r) { return webhook(r, std::string(r.param("subdomain"))); });
-  router_.add("POST", "/api/webhooks/stripe", [webhook](Request& r) { return webhook(r, std::nullopt); });
-  router_.add("POST", "/rest/stripe/reconcile", authed([this, render](Request&, const Actor& a) {
+  add_route(Access::Public, "POST", "/api/webhooks/stripe", [webhook](Request& r) { return webhook(r, std::nullopt); });
+  add_route(Access::Admin, "POST", "/rest/stripe/reconcile", admin([this, render](Request&, const Actor& a) {
                 return render(200, stripe_.events->reconcile(a));
               }));
-  router_.add("POST", "/rest/stripe/events/{id}/retry", authed([this, render](Request& r, const Actor& a) {
+  add_route(Access::Admin, "POST", "/rest/stripe/events/{id}/retry", admin([this, render](Request& r, const Actor& a) {
                 return render(200, stripe_.events->retry(a, r.param("id")));
               }));
 
   // --- Stripe documents and payment links ---------------------------------------------------------
-  // Settle's own public URL: SETTLE_PUBLIC_URL, else the address the caller used.
-  auto public_base = [this](Request& r) {
-    std::string base = stripe_.settings->options().public_url;
-    if (base.empty()) base = std::string(options_.secure_cookies ? "https://" : "http://") + std::string(r.header("host"));
-    return base;
-  };
-  router_.add("POST", "/rest/invoices/{id}/payment-link", authed([this, render, public_base](Request& r, const Actor& a) {
+  // Links are built from SETTLE_PUBLIC_URL only: a Host header is the caller's to choose,
+  // and a link sent to a customer must not point wherever the caller said.
+  add_route(Access::Member, "POST", "/rest/invoices/{id}/payment-link", authed([this, render](Request& r, const Actor& a) {
+                if (options_.public_url.empty())
+                  return error_response(Error{ErrorCode::Unavailable,
+                                              "payment links need the server's public address: set SETTLE_PUBLIC_URL",
+                                              {}, "payment link refused: SETTLE_PUBLIC_URL is not set", nullptr});
                 auto body = parse_body(r);
                 if (!body) return error_response(body.error());
                 bool renew = body->is_object() && (*body)["renew"].is_boolean() && (*body)["renew"].get<bool>();
-                return render(200, stripe_.sync->payment_link(a, r.param("id"), public_base(r), renew));
+                return render(200, stripe_.sync->payment_link(a, r.param("id"), options_.public_url, renew));
               }));
-  router_.add("POST", "/rest/invoices/{id}/refresh", authed([this, render](Request& r, const Actor& a) {
+  add_route(Access::Member, "POST", "/rest/invoices/{id}/refresh", authed([this, render](Request& r, const Actor& a) {
                 return render(200, stripe_.sync->refresh_invoice(a, r.param("id")));
               }));
-  router_.add("GET", "/rest/quotes/{id}/pdf", authed([this](Request& r, const Actor& a) {
+  add_route(Access::Member, "GET", "/rest/quotes/{id}/pdf", authed([this](Request& r, const Actor& a) {
                 auto pdf = stripe_.sync->quote_pdf(a, r.param("id"));
                 if (!pdf) return error_response(pdf.error());
                 Response resp = Response::text(200, *pdf, "application/pdf");
@@ -331,7 +452,7 @@ void Api::add_routes() {
                 return resp;
               }));
   // The customer's side of a payment link: no credentials, the token is the capability.
-  router_.add("GET", "/pay/{token}", [this](Request& r) {
+  add_route(Access::Public, "GET", "/pay/{token}", [this](Request& r) {
     std::string token(r.param("token"));
     auto target = stripe_.sync->open_payment_link(token);
     if (!target) return error_response(target.error());
@@ -358,7 +479,17 @@ void Api::add_routes() {
     }
     return pay_message(404, "Payment link not found", "This payment link does not exist. Check the address, or ask us for a new one.");
   });
-  router_.add("POST", "/pay/{token}/renew", [this](Request& r) {
+  add_route(Access::Public, "POST", "/pay/{token}/renew", [this](Request& r) {
+    // Each request creates a task for the team: bounded per link and per address.
+    if (auto limited = within_limits({{&renew_by_token_, r.param("token")}, {&renew_by_address_, client_address(r)}});
+        !limited) {
+      auto wait = limited.error().details["retryAfterSeconds"].get<std::int64_t>();
+      Response resp = pay_message(429, "Too many requests",
+                                  "A new link was requested for this invoice just now. Please try again in " +
+                                      std::to_string((wait + 59) / 60) + " minutes.");
+      resp.set_header("Retry-After", std::to_string(wait));
+      return resp;
+    }
     auto st = stripe_.sync->request_new_payment_link(r.param("token"));
     if (!st) return st.error().code == ErrorCode::NotFound ? pay_message(404, "Payment link not found", "This payment link does not exist.")
                                                            : error_response(st.error());
@@ -366,44 +497,44 @@ void Api::add_routes() {
   });
 
   // The home screen's figures (src/crm/dashboard.hpp); a literal path, so it wins over /rest/{object}.
-  router_.add("GET", "/rest/dashboard", authed([this, render](Request&, const Actor& a) {
+  add_route(Access::Member, "GET", "/rest/dashboard", authed([this, render](Request&, const Actor& a) {
                 return render(200, crm::dashboard(records_->db(), a));
               }));
 
   // --- CRM records ------------------------------------------------------------------------------
-  router_.add("GET", "/rest/{object}", authed(with_object([this](Request& r, const Actor& a, const crm::ObjectDef& o) {
+  add_route(Access::Member, "GET", "/rest/{object}", authed(with_object([this](Request& r, const Actor& a, const crm::ObjectDef& o) {
                 auto q = store::parse_list_query(o.spec, r.query_params());
                 if (!q) return error_response(q.error());
                 auto page = records_->list(a, o, *q);
                 return page ? Response::json(200, dump(page_json(*page))) : error_response(page.error());
               })));
-  router_.add("POST", "/rest/{object}",
+  add_route(Access::Member, "POST", "/rest/{object}",
               authed(with_object([this, render](Request& r, const Actor& a, const crm::ObjectDef& o) {
                 auto body = parse_body(r);
                 return body ? render(201, records_->create(a, o, *body)) : error_response(body.error());
               })));
-  router_.add("GET", "/rest/{object}/{id}",
+  add_route(Access::Member, "GET", "/rest/{object}/{id}",
               authed(with_object([this, render](Request& r, const Actor& a, const crm::ObjectDef& o) {
                 return render(200, records_->get(a, o, r.param("id")));
               })));
-  router_.add("PATCH", "/rest/{object}/{id}",
+  add_route(Access::Member, "PATCH", "/rest/{object}/{id}",
               authed(with_object([this, render](Request& r, const Actor& a, const crm::ObjectDef& o) {
                 auto body = parse_body(r);
                 return body ? render(200, records_->update(a, o, r.param("id"), *body)) : error_response(body.error());
               })));
-  router_.add("DELETE", "/rest/{object}/{id}",
+  add_route(Access::Member, "DELETE", "/rest/{object}/{id}",
               authed(with_object([this, render](Request& r, const Actor& a, const crm::ObjectDef& o) {
                 return render(200, records_->remove(a, o, r.param("id")));
               })));
-  router_.add("POST", "/rest/{object}/{id}/restore",
+  add_route(Access::Member, "POST", "/rest/{object}/{id}/restore",
               authed(with_object([this, render](Request& r, const Actor& a, const crm::ObjectDef& o) {
                 return render(200, records_->restore(a, o, r.param("id")));
               })));
-  router_.add("GET", "/rest/{object}/{id}/timeline",
+  add_route(Access::Member, "GET", "/rest/{object}/{id}/timeline",
               authed(with_object([this, render](Request& r, const Actor& a, const crm::ObjectDef& o) {
                 return render(200, records_->timeline(a, o, r.param("id")));
               })));
-  router_.add("POST", "/rest/{object}/{id}/{action}",
+  add_route(Access::Member, "POST", "/rest/{object}/{id}/{action}",
               authed(with_object([this, render](Request& r, const Actor& a, const crm::ObjectDef& o) {
                 auto body = parse_body(r);
                 if (!body) return error_response(body.error());
@@ -416,7 +547,7 @@ void Api::add_routes() {
 
   // --- the web UI -------------------------------------------------------------------------------
   if (!options_.web_root.empty()) {
-    router_.add("GET", "/*", [this](Request& r) {
+    add_route(Access::Public, "GET", "/*", [this](Request& r) {
       namespace fs = std::filesystem;
       std::string rel(r.param("*"));
       if (rel.find("..") != std::string::npos) return error_response(Error::not_found("file"));

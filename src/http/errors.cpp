@@ -31,7 +31,12 @@ net::Response error_response(const Error& error) {
   if (!error.details.is_null()) body["error"]["details"] = error.details;
   // Messages may quote client input (a JSON parse error does), which need not be UTF-8.
   auto r = net::Response::json(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  if (status == 429 || status == 503) r.set_header("Retry-After", status == 429 ? "900" : "1");
+  if (status == 429) {
+    // A limiter says how long; the sign-in lockout's window is 15 minutes.
+    const auto& wait = error.details.is_object() ? error.details.value("retryAfterSeconds", nlohmann::json()) : nullptr;
+    r.set_header("Retry-After", wait.is_number_integer() ? std::to_string(wait.get<std::int64_t>()) : "900");
+  }
+  if (status == 503) r.set_header("Retry-After", "1");
   return r;
 }
 

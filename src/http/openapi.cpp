@@ -61,8 +61,12 @@ json one(const std::string& ref) {
           {"content", {{"application/json", {{"schema", {{"type", "object"}, {"properties", {{"data", {{"$ref", ref}}}}}}}}}}}};
 }
 
-json operation(const std::string& method, const std::string& path, const crm::ObjectDef* o, const std::string& tag) {
-  json op = {{"tags", {tag}}, {"responses", error_responses()}, {"operationId", method + " " + path}};
+json operation(const std::string& method, const std::string& path, const crm::ObjectDef* o, const std::string& tag,
+               Access access) {
+  json op = {{"tags", {tag}},
+             {"responses", error_responses()},
+             {"operationId", method + " " + path},
+             {"x-settle-access", std::string(to_string(access))}};
   json params = json::array();
   for (size_t i = path.find('{'); i != std::string::npos; i = path.find('{', i + 1)) {
     std::string name = path.substr(i + 1, path.find('}', i) - i - 1);
@@ -94,10 +98,10 @@ json operation(const std::string& method, const std::string& path, const crm::Ob
     json schema = record_body ? json{{"$ref", ref}} : json{{"type", "object"}};
     op["requestBody"] = {{"content", {{"application/json", {{"schema", schema}}}}}};
   }
-  // Stripe's webhooks authenticate with the Stripe-Signature header, not an API key.
-  if (path.rfind("/auth/", 0) == 0 || path.rfind("/api/webhooks/", 0) == 0 || path == "/healthz" ||
-      path == "/rest/openapi.json")
-    op["security"] = json::array();
+  // Public routes take no API key or session (Stripe's webhooks authenticate with the
+  // Stripe-Signature header, payment links with their token).
+  if (access == Access::Public) op["security"] = json::array();
+  if (access == Access::Admin) op["description"] = "ADMIN only.";
   return op;
 }
 
@@ -112,13 +116,16 @@ void replace_all(std::string& s, const std::string& from, const std::string& to)
 
 }  // namespace
 
-json build_openapi(const std::vector<net::Router::Route>& routes) {
+json build_openapi(const std::vector<ApiRoute>& routes) {
   json doc = {{"openapi", "3.0.3"},
               {"info",
                {{"title", "Settle REST API"},
                 {"version", "1"},
                 {"description", "Quote-to-cash CRM. Lists follow Twenty CRM's REST conventions (filter, order_by, "
-                                "limit, starting_after, ending_before). Money is integer minor units."}}},
+                                "limit, starting_after, ending_before). Money is integer minor units. Each operation's "
+                                "x-settle-access says who may call it: public, member or admin. Requests signed in "
+                                "with the session cookie that change something send the X-CSRF-Token header (the "
+                                "settle_csrf cookie's value)."}}},
               {"security", {{{"bearerAuth", json::array()}}, {{"sessionCookie", json::array()}}}},
               {"paths", json::object()}};
   auto& schemas = doc["components"]["schemas"];
@@ -155,7 +162,7 @@ json build_openapi(const std::vector<net::Router::Route>& routes) {
     std::string method = lower(route.method);
     if (route.pattern.find("{object}") == std::string::npos) {
       std::string tag = route.pattern.rfind("/auth", 0) == 0 ? "auth" : "workspace";
-      doc["paths"][route.pattern][method] = operation(method, route.pattern, nullptr, tag);
+      doc["paths"][route.pattern][method] = operation(method, route.pattern, nullptr, tag, route.access);
       continue;
     }
     for (const auto& o : crm::all_objects()) {
@@ -167,10 +174,10 @@ json build_openapi(const std::vector<net::Router::Route>& routes) {
         for (const auto& action : it->second) {
           std::string p = base;
           replace_all(p, "{action}", action);
-          doc["paths"][p][method] = operation(method, p, &o, o.name);
+          doc["paths"][p][method] = operation(method, p, &o, o.name, route.access);
         }
       } else {
-        doc["paths"][base][method] = operation(method, base, &o, o.name);
+        doc["paths"][base][method] = operation(method, base, &o, o.name, route.access);
       }
     }
   }

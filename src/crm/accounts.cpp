@@ -45,7 +45,8 @@ constexpr const char* kInsertApiKey =
     "VALUES (:ws, :id, :name, :hash, :last4, :role, :by, :expires, :at)";
 // member_id is NULL when the key's creator is no longer a member of its workspace.
 constexpr const char* kSelectApiKey =
-    "SELECT k.workspace_id, k.id, k.name, k.role, k.expires_at, k.revoked_at, k.created_by, m.user_id AS member_id "
+    "SELECT k.workspace_id, k.id, k.name, k.role, k.expires_at, k.revoked_at, k.created_by, m.user_id AS member_id, "
+    "m.role AS member_role "
     "FROM api_keys k LEFT JOIN workspace_members m ON m.workspace_id = k.workspace_id AND m.user_id = k.created_by "
     "WHERE k.key_hash = :hash";
 constexpr const char* kSelectApiKeys =
@@ -340,6 +341,9 @@ Result<Actor> Accounts::authenticate_api_key(std::string_view key) {
     a.user_id = k.text("created_by");
     a.label = "api key '" + k.text("name") + "'";
     a.role = parse_role(k.text("role")).value_or(Role::Member);
+    // A key never acts above its creator's present role: an ADMIN demoted to MEMBER keeps
+    // the keys they made, but not their ADMIN power.
+    if (!k.is_null("member_id") && parse_role(k.text("member_role")) == Role::Member) a.role = Role::Member;
     return a;
   });
 }

@@ -33,8 +33,9 @@ Result<json> parse_body(const Request& r) {
   try {
     return json::parse(r.body);
   } catch (const json::parse_error& e) {
-    // nlohmann's message names the byte position; it also refuses malformed UTF-8.
-    return fail(Error::bad_request(std::string("malformed JSON: ") + e.what()));
+    // Only the position: nlohmann's message quotes the text it read, which may be a secret
+    // the client sent (and this answer may be logged by a proxy).
+    return fail(Error::bad_request("malformed JSON at byte " + std::to_string(e.byte)));
   }
 }
 

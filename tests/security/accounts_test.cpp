@@ -392,6 +392,23 @@ TEST_P(AccountSecurityTest, KeyOfAFormerMemberIsRefusedEvenIfNeverRevoked) {
   EXPECT_EQ(with_key(acme.key), 200);
 }
 
+TEST_P(AccountSecurityTest, KeyOfADemotedAdminActsAsAMember) {
+  auto added = add_member({{"email", "ops@acme-lasers.com"}, {"password", "ops password 1"}, {"role", "ADMIN"}}, acme.key);
+  ASSERT_EQ(added.status, 201) << added.raw;
+  std::string user = added.body["data"]["userId"];
+  std::string cookie = session("ops@acme-lasers.com", "ops password 1");
+  auto made = srv->call("POST", "/rest/api-keys", {{"name", "ops"}, {"role", "ADMIN"}}, {}, cookie);
+  ASSERT_EQ(made.status, 201) << made.raw;
+  std::string key = made.body["data"]["key"];
+  EXPECT_EQ(srv->call("GET", "/rest/api-keys", nullptr, key).status, 200);
+  ASSERT_EQ(srv->call("PATCH", "/rest/workspace-members/" + user, {{"role", "MEMBER"}}, acme.key).status, 200);
+  // The key still works for a member's work, no longer for an ADMIN's.
+  EXPECT_EQ(with_key(key), 200);
+  EXPECT_EQ(srv->call("GET", "/rest/api-keys", nullptr, key).status, 403);
+  EXPECT_EQ(srv->call("POST", "/rest/api-keys", {{"name", "escalate"}, {"role", "ADMIN"}}, key).status, 403);
+  EXPECT_EQ(srv->call("GET", "/rest/workspace-members/me", nullptr, key).body["data"]["role"], "MEMBER");
+}
+
 TEST_P(AccountSecurityTest, PasswordChangeEndsTheOtherSessions) {
   std::string current = session(acme.admin, acme.password);
   std::string other = session(acme.admin, acme.password);

@@ -341,6 +341,8 @@ store::Params named(const std::vector<SqlValue>& values, int first) {
 Records::Records(std::shared_ptr<store::Database> db) : db_(std::move(db)) {}
 
 Result<Page> Records::list(const Actor& actor, const ObjectDef& object, const store::ListQuery& query) {
+  // The page and its totalCount in one read transaction, which is one snapshot, so that
+  // they agree while records are created or deleted beside them.
   return db_->read<Page>([&](Tx& tx) -> Result<Page> {
     // Soft-deleted records are hidden unless the filter asks about deletedAt (Twenty's rule).
     bool with_deleted = query.filter && mentions_field(*query.filter, "deletedAt");

@@ -1,0 +1,281 @@
+// Isolation and roles, generated from /rest/openapi.json on both backends over real HTTP:
+// no operation lets one workspace read or change another's records, members, keys,
+// domains or Stripe events; a MEMBER is refused every ADMIN operation; a removed member's
+// session and API key stop working at once. Every operation of the document is swept; the
+// document itself is checked to cover every route the server serves, so that a new route
+// cannot escape the sweep.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "security_support.hpp"
+
+namespace settle::testing::security {
+namespace {
+
+// Workspace A is connected to the sandbox in the sweep, so that A's Stripe routes reach the
+// record lookup instead of stopping at "connect Stripe first".
+class SecurityIsolationTest : public SandboxedSuite {
+ protected:
+  void SetUp() override {
+    srv = std::make_unique<TestServer>(GetParam(), sandbox_url());
+    auto a = srv->accounts->create_workspace("Acme", "acme", "admin@acme-lasers.com", std::string("correct horse 1"));
+    auto b = srv->accounts->create_workspace("Beta", "beta", "admin@beta-med.com", std::string("correct horse 2"));
+    ASSERT_TRUE(a && b);
+    made_a = *a;
+    made_b = *b;
+    auto r = srv->call("GET", "/rest/openapi.json");
+    ASSERT_EQ(r.status, 200) << r.raw;
+    doc = r.body;
+  }
+
+  Workspace seed_a() { return seed_workspace(*srv, made_a, "acme", "acme-lasers.com"); }
+  Workspace seed_b() { return seed_workspace(*srv, made_b, "beta", "beta-med.com"); }
+
+  // The operations of the document with the given access ("" for all but public).
+  std::vector<Operation> ops(const std::string& access = {}) const {
+    std::vector<Operation> out;
+    for (auto& op : operations(doc))
+      if (access.empty() ? op.access != "public" : op.access == access) out.push_back(op);
+    return out;
+  }
+
+  std::unique_ptr<TestServer> srv;
+  crm::NewWorkspace made_a, made_b;
+  json doc;
+};
+
+// Whether `path` is served by route `pattern` ({x} matches one segment).
+bool matches(const std::string& pattern, const std::string& path) {
+  size_t i = 0, j = 0;
+  while (i < pattern.size() && j < path.size()) {
+    if (pattern[i] == '{') {
+      i = pattern.find('}', i) + 1;
+      size_t slash = path.find('/', j);
+      if (slash == j) return false;
+      j = slash == std::string::npos ? path.size() : slash;
+    } else if (pattern[i++] != path[j++]) {
+      return false;
+    }
+  }
+  return i == pattern.size() && j == path.size();
+}
+
+// The route that serves `method path`, as the router picks it: of those that match, the one
+// with the fewest parameters (a literal segment wins over {object}), or nullptr.
+const http::ApiRoute* route_of(const std::vector<http::ApiRoute>& routes, const std::string& method,
+                               const std::string& path) {
+  const http::ApiRoute* best = nullptr;
+  auto params = [](const std::string& p) { return std::count(p.begin(), p.end(), '{'); };
+  for (const auto& r : routes)
+    if (r.method == method && r.pattern != "/*" && matches(r.pattern, path) && (!best || params(r.pattern) < params(best->pattern)))
+      best = &r;
+  return best;
+}
+
+TEST_P(SecurityIsolationTest, TheDocumentCoversEveryRouteAndEveryGuardedOperationNeedsCredentials) {
+  std::set<std::string> documented;
+  for (const auto& op : operations(doc)) documented.insert(upper(op.method) + " " + op.path);
+  const auto& table = srv->api->api_routes();
+  // Every route served, generic ones once per object, is in the document.
+  const auto served = srv->api->routes();
+  ASSERT_FALSE(served.empty());
+  for (const auto& route : served) {
+    if (route.pattern == "/*") continue;  // the web UI's files, not the API
+    if (route.pattern.find("{object}") == std::string::npos) {
+      EXPECT_TRUE(documented.count(route.method + " " + route.pattern)) << route.method << " " << route.pattern;
+      continue;
+    }
+    for (const auto& o : crm::all_objects()) {
+      std::string p = route.pattern;
+      p.replace(p.find("{object}"), 8, o.name);
+      if (p.find("{action}") == std::string::npos) {
+        EXPECT_TRUE(documented.count(route.method + " " + p)) << route.method << " " << p;
+        continue;
+      }
+      // Lifecycle actions: each document object documents at least one, each a path of its
+      // own that this route (not a literal one beside it) serves.
+      if (!o.has_line_items) continue;
+      int actions = 0;
+      for (const auto& d : documented) {
+        std::string method = d.substr(0, d.find(' ')), path = d.substr(d.find(' ') + 1);
+        const http::ApiRoute* by = route_of(table, method, path);
+        if (method == route.method && matches(p, path) && by && by->pattern == route.pattern) ++actions;
+      }
+      EXPECT_GT(actions, 0) << "no action of " << o.name << " is documented";
+    }
+  }
+  // Every operation documented is routed, and says who may call it as its route does.
+  for (const auto& op : operations(doc)) {
+    EXPECT_TRUE(op.access == "public" || op.access == "member" || op.access == "admin")
+        << op.method << " " << op.path << ": x-settle-access '" << op.access << "'";
+    const http::ApiRoute* route = route_of(table, upper(op.method), op.path);
+    ASSERT_NE(route, nullptr) << op.method << " " << op.path << " is documented but not routed";
+    EXPECT_EQ(std::string(http::to_string(route->access)), op.access) << op.method << " " << op.path;
+  }
+  // Nothing but a public operation answers a caller without credentials or with a forged key.
+  Workspace a = seed_a();
+  const std::string forged = "sk_settle_" + random_token(32);
+  for (const auto& op : ops())
+    for (const auto& path : concrete_paths(op.path, a)) {
+      json body = request_body(op);
+      for (const std::string& key : {std::string(), forged}) {
+        auto r = srv->call(upper(op.method), path, body, key);
+        EXPECT_EQ(r.status, 401) << op.method << " " << path << (key.empty() ? " without credentials" : " forged key")
+                                 << " -> " << r.raw;
+        EXPECT_TRUE(r.body["error"]["code"].is_string()) << r.raw;
+      }
+    }
+}
+
+TEST_P(SecurityIsolationTest, NoOperationReadsOrChangesAnotherWorkspacesData) {
+  Workspace a = seed_a(), b = seed_b();
+  ASSERT_EQ(srv->call("PUT", "/rest/settings/stripe", {{"secretKey", "sk_test_" + random_id("")}}, a.admin_key).status, 200);
+  const Snapshot before = snapshot(*srv, b.id);
+  const std::vector<std::string> b_data = b.all_ids();
+  int requests = 0;
+  // Sends one request as A's ADMIN. With an id of B's in the path the answer is "not found"
+  // (or a refusal of the input that did not look at B's record: 422); a 409 would tell the
+  // state of B's record. With B's ids only in the body, a refusal. The answer never holds
+  // anything of B's that the request did not itself carry.
+  auto send = [&](const Operation& op, const std::string& path, const json& body, bool b_in_path) {
+    auto r = srv->call(upper(op.method), path, body, a.admin_key);
+    ++requests;
+    std::string sent = path + " " + body.dump();
+    std::string what = upper(op.method) + " " + sent + " -> " + std::to_string(r.status) + " " + r.raw.substr(0, 400);
+    std::string leaked = first_leaked(r.raw, b_data, sent);
+    EXPECT_EQ(leaked, "") << "B's data in the answer: " << what;
+    if (b_in_path) {
+      EXPECT_TRUE(r.status == 404 || r.status == 422) << what;
+    } else if (!first_leaked(sent, b_data).empty()) {
+      EXPECT_TRUE(r.status == 403 || r.status == 404 || r.status == 409 || r.status == 422) << what;
+    }
+  };
+  for (const auto& op : ops()) {
+    bool has_params = op.path.find('{') != std::string::npos;
+    const crm::ObjectDef* object = record_body_object(op);
+    json body = request_body(op);
+    if (object && op.method == "patch") body = edit_body(doc, *object);  // an edit B's record would accept
+    if (has_params)
+      for (const auto& path : concrete_paths(op.path, b)) send(op, path, body, true);
+    else if (!object)
+      send(op, op.path, body, false);  // A's own lists, settings and creations
+    if (!object) continue;
+    // Creating or editing A's own records with one reference at a time into B.
+    bool creating = op.method == "post";
+    std::vector<std::string> own_paths = has_params ? concrete_paths(op.path, a) : std::vector<std::string>{op.path};
+    for (const auto& field : reference_fields(*object, creating)) {
+      json with_b = creating ? create_body(doc, *object, a) : json::object();
+      set_reference(with_b, *object, field, b);
+      for (const auto& path : own_paths) send(op, path, with_b, false);
+    }
+    if (creating) send(op, op.path, create_body(doc, *object, a), false);  // a plain create: nothing of B's answered
+  }
+  EXPECT_GT(requests, 150);
+  EXPECT_EQ(snapshot_diff(before, snapshot(*srv, b.id)), "") << "workspace B changed";
+}
+
+TEST_P(SecurityIsolationTest, ListsOfOneWorkspaceHoldNoneOfAnothersRecords) {
+  Workspace a = seed_a(), b = seed_b();
+  const std::vector<std::string> b_data = b.all_ids();
+  int lists = 0;
+  for (const auto& op : ops("member")) {
+    const std::string object = op.path.substr(op.path.rfind('/') + 1);
+    if (op.method != "get" || op.path != "/rest/" + object || !a.records.count(object)) continue;
+    ++lists;
+    const struct {
+      std::string query;
+      bool lists_all_of_a;  // A deleted nothing, so its filter on deletedAt lists none of A's
+    } queries[] = {{"", true}, {"?limit=200&order_by=createdAt[AscNullsFirst]", true}, {"?filter=deletedAt[is]:NOT_NULL", false}};
+    for (const auto& q : queries) {
+      auto r = srv->call("GET", op.path + q.query, nullptr, a.admin_key);
+      ASSERT_EQ(r.status, 200) << op.path << q.query << " " << r.raw;
+      EXPECT_EQ(first_leaked(r.raw, b_data), "") << op.path << q.query << " lists B's data: " << r.raw;
+      if (!q.lists_all_of_a) continue;
+      std::set<std::string> listed;
+      for (const auto& rec : r.body["data"]) listed.insert(rec["id"].get<std::string>());
+      for (const auto& id : a.records.at(object)) EXPECT_TRUE(listed.count(id)) << op.path << q.query << " misses A's " << id;
+    }
+  }
+  EXPECT_EQ(lists, static_cast<int>(crm::all_objects().size()));
+}
+
+TEST_P(SecurityIsolationTest, AMemberIsRefusedEveryAdminOperationAndChangesNothing) {
+  Workspace a = seed_a();
+  const Snapshot before = snapshot(*srv, a.id);
+  int admin_ops = 0;
+  for (const auto& op : ops("admin")) {
+    ++admin_ops;
+    json body = request_body(op);
+    for (const auto& path : concrete_paths(op.path, a)) {
+      // The MEMBER's session (with its CSRF token) and the MEMBER API key.
+      for (bool by_session : {true, false}) {
+        auto r = by_session ? srv->call(upper(op.method), path, body, {}, a.member_session)
+                            : srv->call(upper(op.method), path, body, a.member_key);
+        std::string what = upper(op.method) + " " + path + (by_session ? " (session)" : " (key)") + " -> " + r.raw;
+        EXPECT_EQ(r.status, 403) << what;
+        EXPECT_EQ(r.body["error"]["code"], "FORBIDDEN") << what;
+        EXPECT_FALSE(r.body["error"]["message"].get<std::string>().empty()) << what;
+      }
+    }
+  }
+  EXPECT_GT(admin_ops, 10);
+  EXPECT_EQ(snapshot_diff(before, snapshot(*srv, a.id)), "") << "a MEMBER changed the workspace";
+  // What a member may read, the MEMBER reads.
+  int reads = 0;
+  for (const auto& op : ops("member")) {
+    if (op.method != "get") continue;
+    for (const auto& path : concrete_paths(op.path, a)) {
+      ++reads;
+      auto by_session = srv->call("GET", path, nullptr, {}, a.member_session);
+      auto by_key = srv->call("GET", path, nullptr, a.member_key);
+      EXPECT_NE(by_session.status, 403) << path << " (session) " << by_session.raw;
+      EXPECT_NE(by_session.status, 401) << path << " (session) " << by_session.raw;
+      EXPECT_NE(by_key.status, 403) << path << " (key) " << by_key.raw;
+      EXPECT_NE(by_key.status, 401) << path << " (key) " << by_key.raw;
+    }
+  }
+  EXPECT_GT(reads, 30);
+}
+
+TEST_P(SecurityIsolationTest, ARemovedMembersSessionAndKeyAreRefusedEverywhere) {
+  Workspace a = seed_a();
+  const std::string email = "x@acme-lasers.com", password = "x's long password";
+  std::string x = data_of(*srv, "POST", "/rest/workspace-members", {{"email", email}, {"password", password}, {"role", "ADMIN"}},
+                          a.admin_key)["userId"];
+  auto login = srv->call("POST", "/auth/login", {{"email", email}, {"password", password}, {"workspace", "acme"}});
+  ASSERT_EQ(login.status, 200) << login.raw;
+  const std::string session = session_from(login);
+  const std::string key = data_of(*srv, "POST", "/rest/api-keys", {{"name", "x's key"}, {"role", "ADMIN"}}, {}, session)["key"];
+  // Both work before the removal, as an ADMIN.
+  EXPECT_EQ(srv->call("GET", "/rest/api-keys", nullptr, {}, session).status, 200);
+  EXPECT_EQ(srv->call("GET", "/rest/api-keys", nullptr, key).status, 200);
+
+  auto removed = srv->call("DELETE", "/rest/workspace-members/" + x, nullptr, a.admin_key);
+  ASSERT_EQ(removed.status, 200) << removed.raw;
+  int reads = 0;
+  for (const auto& op : ops()) {
+    if (op.method != "get") continue;
+    for (const auto& path : concrete_paths(op.path, a)) {
+      ++reads;
+      auto by_session = srv->call("GET", path, nullptr, {}, session);
+      auto by_key = srv->call("GET", path, nullptr, key);
+      auto by_admin = srv->call("GET", path, nullptr, a.admin_key);
+      EXPECT_TRUE(by_session.status == 401 || by_session.status == 403) << path << " (X's session) " << by_session.raw;
+      EXPECT_TRUE(by_key.status == 401 || by_key.status == 403) << path << " (X's key) " << by_key.raw;
+      EXPECT_TRUE(by_admin.status != 401 && by_admin.status != 403) << path << " (the other ADMIN) " << by_admin.raw;
+    }
+  }
+  EXPECT_GT(reads, 30);
+  // Nor can X write: a new key, or itself back in.
+  auto again = srv->call("POST", "/rest/api-keys", {{"name", "again"}}, {}, session);
+  EXPECT_TRUE(again.status == 401 || again.status == 403) << again.raw;
+  auto back = srv->call("POST", "/rest/workspace-members", {{"email", email}, {"role", "ADMIN"}}, key);
+  EXPECT_TRUE(back.status == 401 || back.status == 403) << back.raw;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SecurityIsolationTest, ::testing::ValuesIn(backends()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace settle::testing::security

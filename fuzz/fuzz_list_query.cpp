@@ -10,7 +10,12 @@
 //    is made only of catalog columns, the SQL words query.cpp writes, punctuation and
 //    placeholders — so no value the client sent is ever spliced into the text;
 //  * the placeholders are :p<first>, :p<first+1>, ... in textual order, one per parameter;
+//  * the parsed tree keeps the limits (depth, conditions), each condition has the number of
+//    values its operator takes, and each value is in its field's storage form (canonical
+//    timestamps and dates, enum members, 0/1 for booleans, no unpaired trailing backslash
+//    in a pattern);
 //  * a decoded cursor re-encodes (encode_cursor) into one that decodes to the same values.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -18,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "crm/objects.hpp"
@@ -111,6 +117,60 @@ void check_cursor_round_trip(const store::ListQuery& query, const store::Cursor&
   if (decoded->values != cursor.values) violation("a re-encoded cursor decodes to other values", encoded);
 }
 
+bool is_text(const store::SqlValue& value) { return std::holds_alternative<std::string>(value); }
+
+bool ends_in_unpaired_backslash(const std::string& text) {
+  std::size_t trailing = 0;
+  for (auto it = text.rbegin(); it != text.rend() && *it == '\\'; ++it) ++trailing;
+  return trailing % 2 == 1;
+}
+
+// A parsed value is in the field's storage form: what the database compares it with.
+bool in_storage_form(const store::FieldSpec& field, store::FilterOp op, const store::SqlValue& value) {
+  switch (field.type) {
+    case store::FieldType::Integer: return std::holds_alternative<std::int64_t>(value);
+    case store::FieldType::Boolean: {
+      auto* flag = std::get_if<std::int64_t>(&value);
+      return flag && (*flag == 0 || *flag == 1);
+    }
+    case store::FieldType::Timestamp:
+      return is_text(value) && store::normalize_timestamp(std::get<std::string>(value)) == std::get<std::string>(value);
+    case store::FieldType::Date:
+      return is_text(value) && store::normalize_date(std::get<std::string>(value)) == std::get<std::string>(value);
+    case store::FieldType::Enum:
+      return is_text(value) && std::find(field.enum_values.begin(), field.enum_values.end(),
+                                         std::get<std::string>(value)) != field.enum_values.end();
+    case store::FieldType::Text:
+      return is_text(value) && !((op == store::FilterOp::Like || op == store::FilterOp::Ilike) &&
+                                 ends_in_unpaired_backslash(std::get<std::string>(value)));
+    case store::FieldType::Id: return is_text(value);
+  }
+  return false;
+}
+
+// The parsed tree keeps the grammar's and the limits' promises; answers its conditions.
+int check_filter_tree(const store::FilterNode& node, int depth) {
+  using Kind = store::FilterNode::Kind;
+  using store::FilterOp;
+  if (depth > store::kMaxFilterDepth) violation("filter tree deeper than the limit", "");
+  if (node.kind == Kind::Condition) {
+    const auto& condition = node.condition;
+    const std::size_t count = condition.values.size();
+    const bool list = condition.op == FilterOp::In || condition.op == FilterOp::ContainsAny;
+    if (condition.op == FilterOp::Is ? count != 0 : list ? count == 0 : count != 1)
+      violation("condition with the wrong number of values", store::to_string(condition.op));
+    for (const auto& value : condition.values)
+      if (!in_storage_form(*condition.field, condition.op, value))
+        violation("value not in the field's storage form", condition.field->name);
+    return 1;
+  }
+  if (node.children.empty() || (node.kind == Kind::Not && node.children.size() != 1))
+    violation("group with the wrong number of children", "");
+  int conditions = 0;
+  for (const auto& child : node.children) conditions += check_filter_tree(child, depth + 1);
+  return conditions;
+}
+
 const std::set<std::string_view> kParameterNames = {"filter", "order_by", "limit", "starting_after",
                                                     "ending_before"};
 
@@ -135,6 +195,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& key : query->order) has_id = has_id || key.field->name == "id";
   if (!has_id) violation("ordering without the id tie-breaker", "");
 
+  // The implicit top-level AND is not a nesting level of its own.
+  if (query->filter && check_filter_tree(*query->filter, query->filter->kind == store::FilterNode::Kind::And ? -1 : 0) >
+                           store::kMaxFilterConditions)
+    violation("more conditions than the limit", "");
   for (Dialect dialect : {Dialect::Sqlite, Dialect::Postgres}) {
     for (int first : {1, 7}) {
       if (query->filter) check_fragment(store::compile_filter(*query->filter, dialect, first), spec, first);

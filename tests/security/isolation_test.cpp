@@ -131,18 +131,24 @@ TEST_P(SecurityIsolationTest, TheDocumentCoversEveryRouteAndEveryGuardedOperatio
 TEST_P(SecurityIsolationTest, NoOperationReadsOrChangesAnotherWorkspacesData) {
   Workspace a = seed_a(), b = seed_b();
   ASSERT_EQ(srv->call("PUT", "/rest/settings/stripe", {{"secretKey", "sk_test_" + random_id("")}}, a.admin_key).status, 200);
+  auto login = srv->call("POST", "/auth/login", {{"email", "admin@acme-lasers.com"}, {"password", "correct horse 1"}});
+  ASSERT_EQ(login.status, 200) << login.raw;
+  const std::string a_session = session_from(login);
   const Snapshot before = snapshot(*srv, b.id);
+  EXPECT_EQ(empty_tables(before), std::vector<std::string>());
   const std::vector<std::string> b_data = b.all_ids();
   int requests = 0;
-  // Sends one request as A's ADMIN. With an id of B's in the path the answer is "not found"
-  // (or a refusal of the input that did not look at B's record: 422); a 409 would tell the
-  // state of B's record. With B's ids only in the body, a refusal. The answer never holds
-  // anything of B's that the request did not itself carry.
-  auto send = [&](const Operation& op, const std::string& path, const json& body, bool b_in_path) {
-    auto r = srv->call(upper(op.method), path, body, a.admin_key);
+  // Sends one request as A's ADMIN, by API key or else by session (with its CSRF token).
+  // With an id of B's in the path the answer is "not found" (or a refusal of the input that
+  // did not look at B's record: 422); a 409 would tell the state of B's record. With B's ids
+  // only in the body, a refusal. The answer never holds anything of B's that the request did
+  // not itself carry.
+  auto send = [&](const Operation& op, const std::string& path, const json& body, bool b_in_path, bool by_session = false) {
+    auto r = by_session ? srv->call(upper(op.method), path, body, {}, a_session) : srv->call(upper(op.method), path, body, a.admin_key);
     ++requests;
     std::string sent = path + " " + body.dump();
-    std::string what = upper(op.method) + " " + sent + " -> " + std::to_string(r.status) + " " + r.raw.substr(0, 400);
+    std::string what = upper(op.method) + " " + sent + (by_session ? " (session)" : "") + " -> " + std::to_string(r.status) +
+                       " " + r.raw.substr(0, 400);
     std::string leaked = first_leaked(r.raw, b_data, sent);
     EXPECT_EQ(leaked, "") << "B's data in the answer: " << what;
     if (b_in_path) {
@@ -157,7 +163,8 @@ TEST_P(SecurityIsolationTest, NoOperationReadsOrChangesAnotherWorkspacesData) {
     json body = request_body(op);
     if (object && op.method == "patch") body = edit_body(doc, *object);  // an edit B's record would accept
     if (has_params)
-      for (const auto& path : concrete_paths(op.path, b)) send(op, path, body, true);
+      for (const auto& path : concrete_paths(op.path, b))
+        for (bool by_session : {false, true}) send(op, path, body, true, by_session);
     else if (!object)
       send(op, op.path, body, false);  // A's own lists, settings and creations
     if (!object) continue;
@@ -171,8 +178,14 @@ TEST_P(SecurityIsolationTest, NoOperationReadsOrChangesAnotherWorkspacesData) {
     }
     if (creating) send(op, op.path, create_body(doc, *object, a), false);  // a plain create: nothing of B's answered
   }
-  EXPECT_GT(requests, 150);
+  // Nor can A's webhook signing secret put an event into B's inbox.
+  auto forged = deliver_webhook(*srv, b.subdomain, ignored_event("evt_from_a_" + random_id("").substr(0, 8)), a.signing_secret);
+  EXPECT_EQ(forged.status, 400) << forged.raw;
+  EXPECT_GT(requests, 250);
   EXPECT_EQ(snapshot_diff(before, snapshot(*srv, b.id)), "") << "workspace B changed";
+  // The control: an edit B makes itself does show.
+  ASSERT_EQ(srv->call("PATCH", "/rest/companies/" + b.first("companies"), {{"address", "1 Main St"}}, b.admin_key).status, 200);
+  EXPECT_NE(snapshot_diff(before, snapshot(*srv, b.id)), "");
 }
 
 TEST_P(SecurityIsolationTest, ListsOfOneWorkspaceHoldNoneOfAnothersRecords) {
@@ -186,11 +199,14 @@ TEST_P(SecurityIsolationTest, ListsOfOneWorkspaceHoldNoneOfAnothersRecords) {
     const struct {
       std::string query;
       bool lists_all_of_a;  // A deleted nothing, so its filter on deletedAt lists none of A's
-    } queries[] = {{"", true}, {"?limit=200&order_by=createdAt[AscNullsFirst]", true}, {"?filter=deletedAt[is]:NOT_NULL", false}};
+    } queries[] = {{"", true},
+                   {"?limit=200&order_by=createdAt[AscNullsFirst]", true},
+                   {"?filter=deletedAt[is]:NOT_NULL", false},
+                   {"?filter=id[eq]:" + b.first(object), false}};
     for (const auto& q : queries) {
       auto r = srv->call("GET", op.path + q.query, nullptr, a.admin_key);
       ASSERT_EQ(r.status, 200) << op.path << q.query << " " << r.raw;
-      EXPECT_EQ(first_leaked(r.raw, b_data), "") << op.path << q.query << " lists B's data: " << r.raw;
+      EXPECT_EQ(first_leaked(r.raw, b_data, q.query), "") << op.path << q.query << " lists B's data: " << r.raw;
       if (!q.lists_all_of_a) continue;
       std::set<std::string> listed;
       for (const auto& rec : r.body["data"]) listed.insert(rec["id"].get<std::string>());
@@ -203,6 +219,7 @@ TEST_P(SecurityIsolationTest, ListsOfOneWorkspaceHoldNoneOfAnothersRecords) {
 TEST_P(SecurityIsolationTest, AMemberIsRefusedEveryAdminOperationAndChangesNothing) {
   Workspace a = seed_a();
   const Snapshot before = snapshot(*srv, a.id);
+  EXPECT_EQ(empty_tables(before), std::vector<std::string>());
   int admin_ops = 0;
   for (const auto& op : ops("admin")) {
     ++admin_ops;

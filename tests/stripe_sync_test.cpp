@@ -475,6 +475,21 @@ TEST_P(StripeSyncTest, VoidingAnInvoiceVoidsItAtStripe) {
   EXPECT_EQ(link.status, 409);
 }
 
+// The books rule holds against Stripe too: voided in Stripe's dashboard while a manual
+// payment recorded here holds money, the invoice keeps its status and what is due.
+TEST_P(StripeSyncTest, AVoidAtStripeLeavesAnInvoiceHoldingMoneyRecordedHere) {
+  json invoice = open_invoice();
+  std::string id = invoice["id"];
+  ASSERT_EQ(call("POST", "/rest/payments", {{"invoiceId", id}, {"amount", 5000}}).status, 201);
+  auto voided = stripe("POST", "/v1/invoices/" + invoice["stripeInvoiceId"].get<std::string>() + "/void");
+  ASSERT_EQ(voided["status"], "void") << voided.dump();
+  auto refreshed = call("POST", "/rest/invoices/" + id + "/refresh", json::object());
+  ASSERT_EQ(refreshed.status, 200) << refreshed.raw;
+  EXPECT_EQ(refreshed.body["data"]["status"], "Partially Paid");
+  EXPECT_EQ(refreshed.body["data"]["amountPaid"], 5000);
+  EXPECT_EQ(refreshed.body["data"]["amountDue"], invoice["total"].get<std::int64_t>() - 5000);
+}
+
 TEST_P(StripeSyncTest, ExpiredQuotesGetOneFollowUpTask) {
   json quote = draft_quote();
   ASSERT_EQ(act("quotes", quote["id"], "finalize").status, 200);

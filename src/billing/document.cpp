@@ -223,11 +223,13 @@ InvoiceStatus converge_invoice_status(InvoiceStatus current, std::string_view st
 
 // ---- Books rules --------------------------------------------------------------------
 
+bool may_be_voided(const InvoiceAmounts& amounts) { return amounts.amount_refundable() == 0; }
+
 Result<InvoiceStatus> apply(InvoiceAction action, const InvoiceAmounts& amounts) {
   auto target = apply(action, amounts.status);
   if (!target) return target;
+  if (*target != InvoiceStatus::Void || may_be_voided(amounts)) return target;
   const std::int64_t held = amounts.amount_refundable();
-  if (*target != InvoiceStatus::Void || held == 0) return target;
   Error error = Error::conflict(
       fmt::format("cannot void an invoice that still holds received money ({} minor units not refunded); refund it first", held),
       "status");

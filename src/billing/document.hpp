@@ -115,6 +115,9 @@ InvoiceStatus converge_invoice_status(InvoiceStatus current, std::string_view st
 // books. Refund it first. Error: conflict on "status" saying so, details {from, to,
 // action, amountHeld}; otherwise the lifecycle's own refusal.
 Result<InvoiceStatus> apply(InvoiceAction action, const InvoiceAmounts& amounts);
+// The money half of that rule, for the Stripe convergence as well: nothing received is
+// still held (amount_paid == amount_refunded).
+bool may_be_voided(const InvoiceAmounts& amounts);
 
 // Whether an invoice may be (soft-)deleted: only an unnumbered Draft. A number, once given,
 // is in the books and deleting its invoice would leave a gap: conflict on "invoiceNumber";

@@ -74,6 +74,13 @@ Result<InvoiceAmounts> converge_invoice_money(Tx& tx, const Actor& actor, const 
                  billing::to_string(current), billing::to_string(after.status));
     after.status = current;
   }
+  if (after.status == InvoiceStatus::Void && !billing::may_be_voided(after)) {
+    // Voided at Stripe (its dashboard) while a payment recorded here still holds money:
+    // the books rule wins, and a person has to refund or undo one side.
+    spdlog::warn("invoice {}: voided at Stripe but {} of received money is recorded here; kept {}", invoice.text("id"),
+                 after.amount_refundable(), billing::to_string(current));
+    after.status = current;
+  }
   if (auto st = record_invoice_money(tx, actor, invoice, after, also); !st) return fail(st.error());
   return after;
 }

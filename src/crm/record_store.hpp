@@ -86,7 +86,8 @@ Result<billing::InvoiceAmounts> record_invoice_payment(store::Tx& tx, const Acto
 // Converges the locked `invoice` on Stripe: `paid` and `refunded` are the sums of its
 // recorded payments and refunds, the status billing::converge_invoice_status of Stripe's
 // `stripe_status`, kept as it is when it is not reachable (a read of Stripe older than a
-// move made here). Answers the amounts after it.
+// move made here) or when it is Void while money recorded here is held (the books rule,
+// billing::may_be_voided). Answers the amounts after it.
 Result<billing::InvoiceAmounts> converge_invoice_money(store::Tx& tx, const Actor& actor, const store::RowView& invoice,
                                                        std::string_view stripe_status, std::int64_t paid,
                                                        std::int64_t refunded, bool payment_failed, const Values& also);

@@ -1049,7 +1049,8 @@ Result<json> StripeSync::payment_link(const Actor& actor, std::string_view invoi
   store::Database& db = records_->db();
   return db.write<json>([&](Tx& tx) -> Result<json> {
     const ObjectDef& o = invoices_def();
-    auto rows = load(tx, o, actor.workspace_id, invoice_id);
+    // Locked: two concurrent requests answer the same new link, not one each.
+    auto rows = load_for_update(tx, o, actor.workspace_id, invoice_id);
     if (!rows) return fail(Error::not_found("invoice"));
     RowView inv(*rows, 0);
     if (inv.text("stripe_invoice_url").empty())

@@ -225,26 +225,31 @@ TEST_P(SecuritySecretsTest, NoSecretReachesALogLineOrAnAnswer) {
   const std::string malformed_signing = secrets.add("whsec_" + random_token(24));
   const std::string live_sk = secrets.add("sk_live_" + random_id(""));
   const std::string bad_key = secrets.add("sk_settle_" + random_token(32));
+  const std::string forged_session = secrets.add(random_token(32));
   struct Bad {
-    std::string what, method, path, key, raw;
+    std::string what, method, path, key, cookie, raw;
     json body;
     int status;
   };
   const std::vector<Bad> bad = {
-      {"sign-in, malformed JSON", "POST", "/auth/login", "",
+      {"sign-in, malformed JSON", "POST", "/auth/login", "", "",
        R"({"email":")" + email + R"(","password":")" + malformed_password, nullptr, 400},
-      {"sign-in, malformed JSON after the password", "POST", "/auth/login", "",
+      {"sign-in, malformed JSON after the password", "POST", "/auth/login", "", "",
        R"({"email":")" + email + R"(","password":")" + malformed_password + R"(",})", nullptr, 400},
-      {"Stripe key, malformed JSON", "PUT", "/rest/settings/stripe", admin_key, R"({"secretKey":")" + malformed_sk, nullptr, 400},
-      {"signing secret, malformed JSON", "PUT", "/rest/settings/stripe", admin_key,
+      {"Stripe key, malformed JSON", "PUT", "/rest/settings/stripe", admin_key, "", R"({"secretKey":")" + malformed_sk,
+       nullptr, 400},
+      {"signing secret, malformed JSON", "PUT", "/rest/settings/stripe", admin_key, "",
        R"({"webhookSecrets":[")" + malformed_signing + R"("])", nullptr, 400},
-      {"live key in test mode", "PUT", "/rest/settings/stripe", admin_key, "", {{"secretKey", live_sk}}, 422},
-      {"Stripe key in the wrong field", "PUT", "/rest/settings/stripe", admin_key, "", {{"publishableKey", malformed_sk}}, 422},
-      {"a key that does not exist", "GET", "/rest/companies", bad_key, "", nullptr, 401},
-      {"a password in an unknown field", "POST", "/rest/companies", admin_key, "",
+      {"live key in test mode", "PUT", "/rest/settings/stripe", admin_key, "", "", {{"secretKey", live_sk}}, 422},
+      {"Stripe key in the wrong field", "PUT", "/rest/settings/stripe", admin_key, "", "", {{"publishableKey", malformed_sk}},
+       422},
+      {"a key that does not exist", "GET", "/rest/companies", bad_key, "", "", nullptr, 401},
+      {"a session that does not exist", "GET", "/rest/companies", "", forged_session, "", nullptr, 401},
+      {"a session that does not exist, writing", "POST", "/rest/companies", "", forged_session, "", {{"name", "x"}}, 401},
+      {"a password in an unknown field", "POST", "/rest/companies", admin_key, "", "",
        {{"name", "Lumen"}, {"password", malformed_password}}, 422},
   };
-  for (const auto& b : bad) keep(b.what, srv->call(b.method, b.path, b.body, b.key, {}, b.raw), b.status);
+  for (const auto& b : bad) keep(b.what, srv->call(b.method, b.path, b.body, b.key, b.cookie, b.raw), b.status);
 
   // Database URLs with passwords, as the server logs them: opened, and failing to open.
   const std::string db_password = secrets.add("dbpw-" + random_token(12));

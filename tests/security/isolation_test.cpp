@@ -206,6 +206,61 @@ TEST_P(SecurityIsolationTest, NoOperationReadsOrChangesAnotherWorkspacesData) {
   EXPECT_NE(snapshot_diff(before, snapshot(*srv, b.id)), "");
 }
 
+// Stripe's events reach a workspace by the signing secret that verifies them; one that names
+// another workspace's Stripe objects is applied to nothing.
+TEST_P(SecurityIsolationTest, AStripeEventOfOneWorkspaceNamingAnothersObjectsChangesNothing) {
+  Workspace a = seed_a(), b = seed_b();
+  ASSERT_EQ(srv->call("PUT", "/rest/settings/stripe", {{"secretKey", "sk_test_" + random_id("")}}, b.admin_key).status, 200);
+  json lines = {{{"description", b.marker + " on Stripe"}, {"quantity", 1}, {"unitAmount", 5000}}};
+  std::string invoice = data_of(*srv, "POST", "/rest/invoices", {{"companyId", b.first("companies")}, {"lineItems", lines}},
+                                b.admin_key)["id"];
+  json sent = data_of(*srv, "POST", "/rest/invoices/" + invoice + "/finalize", json::object(), b.admin_key);
+  std::string quote = data_of(*srv, "POST", "/rest/quotes", {{"companyId", b.first("companies")}, {"lineItems", lines}},
+                              b.admin_key)["id"];
+  json quoted = data_of(*srv, "POST", "/rest/quotes/" + quote + "/finalize", json::object(), b.admin_key);
+  ASSERT_TRUE(sent["stripeInvoiceId"].is_string() && quoted["stripeQuoteId"].is_string()) << sent << quoted;
+  const std::string sid = sent["stripeInvoiceId"], qid = quoted["stripeQuoteId"];
+  const std::string pi = sent["stripePaymentIntentId"].is_string() ? sent["stripePaymentIntentId"].get<std::string>() : "pi_" + sid;
+  ASSERT_EQ(srv->call("PUT", "/rest/settings/stripe", {{"secretKey", "sk_test_" + random_id("")}}, a.admin_key).status, 200);
+  const Snapshot before = snapshot(*srv, b.id);
+
+  const std::vector<std::pair<std::string, json>> events = {
+      {"invoice.paid", {{"id", sid}, {"object", "invoice"}}},
+      {"invoice.payment_failed", {{"id", sid}, {"object", "invoice"}}},
+      {"invoice.voided", {{"id", sid}, {"object", "invoice"}}},
+      {"invoice.marked_uncollectible", {{"id", sid}, {"object", "invoice"}}},
+      {"invoice_payment.paid", {{"id", "inpay_" + random_id("")}, {"object", "invoice_payment"}, {"invoice", sid}}},
+      {"payment_intent.succeeded", {{"id", pi}, {"object", "payment_intent"}}},
+      {"charge.refunded", {{"id", "ch_" + random_id("")}, {"object", "charge"}, {"payment_intent", pi}}},
+      {"quote.accepted", {{"id", qid}, {"object", "quote"}}},
+      {"quote.canceled", {{"id", qid}, {"object", "quote"}}},
+  };
+  std::vector<std::string> ids;
+  for (const auto& [type, object] : events) {
+    ids.push_back("evt_" + random_id("").substr(0, 16));
+    std::string payload = json{{"id", ids.back()}, {"object", "event"}, {"type", type}, {"created", unix_now()},
+                               {"livemode", false}, {"api_version", "2026-10-28.endive"}, {"data", {{"object", object}}}}
+                              .dump();
+    auto r = deliver_webhook(*srv, a.subdomain, payload, a.signing_secret);
+    EXPECT_EQ(r.status, 200) << type << " " << r.raw;
+  }
+  // A's inbox takes them all and settles; B's holds none of them.
+  bool settled = false;
+  for (int i = 0; i < 200 && !settled; ++i) {
+    auto listed = data_of(*srv, "GET", "/rest/stripe/events?limit=200", nullptr, a.admin_key);
+    settled = true;
+    for (const auto& id : ids) {
+      auto it = std::find_if(listed.begin(), listed.end(), [&](const json& e) { return e["id"] == id; });
+      settled = settled && it != listed.end() && (*it)["status"] != "pending";
+    }
+    if (!settled) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(settled) << "A's inbox did not settle";
+  auto b_events = srv->call("GET", "/rest/stripe/events?limit=200", nullptr, b.admin_key);
+  EXPECT_EQ(first_leaked(b_events.raw, ids), "") << b_events.raw;
+  EXPECT_EQ(snapshot_diff(before, snapshot(*srv, b.id)), "") << "an event of A's changed workspace B";
+}
+
 TEST_P(SecurityIsolationTest, ListsOfOneWorkspaceHoldNoneOfAnothersRecords) {
   Workspace a = seed_a(), b = seed_b();
   const std::vector<std::string> b_data = b.all_ids();

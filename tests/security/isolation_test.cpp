@@ -196,6 +196,16 @@ TEST_P(SecurityIsolationTest, NoOperationReadsOrChangesAnotherWorkspacesData) {
     }
     if (creating) send(op, op.path, create_body(doc, *object, a), false);  // a plain create: nothing of B's answered
   }
+  // Nor can a session of A's move itself into B (routes that take a session, not a workspace).
+  for (const std::string route : {"/auth/switch-workspace", "/auth/join"}) {
+    auto r = srv->call("POST", route, {{"workspaceId", b.id}}, {}, a.member_session);
+    EXPECT_TRUE(r.status == 403 || r.status == 404) << route << " " << r.raw;
+    EXPECT_EQ(first_leaked(r.raw, b_data, b.id), "") << route << " " << r.raw;
+  }
+  auto choices = srv->call("GET", "/auth/workspaces", nullptr, {}, a.member_session);
+  EXPECT_EQ(choices.status, 200) << choices.raw;
+  EXPECT_EQ(first_leaked(choices.raw, b_data), "") << choices.raw;
+  EXPECT_EQ(srv->call("GET", "/rest/workspace-members/me", nullptr, {}, a.member_session).body["data"]["workspace"]["id"], a.id);
   // Nor can A's webhook signing secret put an event into B's inbox.
   auto forged = deliver_webhook(*srv, b.subdomain, ignored_event("evt_from_a_" + random_id("").substr(0, 8)), a.signing_secret);
   EXPECT_EQ(forged.status, 400) << forged.raw;

@@ -1,9 +1,11 @@
 // Isolation and roles, generated from /rest/openapi.json on both backends over real HTTP:
 // no operation lets one workspace read or change another's records, members, keys,
-// domains or Stripe events; a MEMBER is refused every ADMIN operation; a removed member's
-// session and API key stop working at once. Every operation of the document is swept; the
-// document itself is checked to cover every route the server serves, so that a new route
-// cannot escape the sweep.
+// domains or Stripe events (by API key or session, by path or by a reference in the body,
+// by a list's filter or cursor, by an aggregate, by a Stripe event naming the other's Stripe
+// objects); a MEMBER, or a demoted ADMIN, is refused every ADMIN operation; a removed
+// member's session and API key stop working at once. Every operation of the document is
+// swept; the document itself is checked to cover every route the server serves, so that a
+// new route cannot escape the sweep. "Unchanged" is checked on every row the workspace owns.
 #include <gtest/gtest.h>
 
 #include <algorithm>

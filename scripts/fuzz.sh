@@ -26,6 +26,8 @@ if ! flock /tmp/settle-build.lock bash -c '
   exit 1
 fi
 
+# Left behind by a harness that crashed (a clean exit removes its own).
+rm -rf "$dir/fuzz-tmp"/settle-fuzz-*
 status=0
 for harness in "$dir"/fuzz/fuzz_*; do
   [ -x "$harness" ] || continue

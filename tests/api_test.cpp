@@ -405,6 +405,41 @@ TEST_P(ApiTest, OpenApiDocumentsEveryRoute) {
   EXPECT_EQ(doc["components"]["schemas"]["invoices"]["properties"]["amountDue"]["readOnly"], true);
 }
 
+TEST_P(ApiTest, ATaskTargetsALiveRecordOfItsOwnWorkspace) {
+  std::string mine = company("Lumen Clinic", key_a);
+  std::string theirs = company("Beta Clinic", key_b);
+  auto task = [&](const json& extra) {
+    json body = {{"title", "Call back"}};
+    body.update(extra);
+    return post("/rest/tasks", body, key_a);
+  };
+  struct Case {
+    json body;
+    int status;
+    const char* field;
+  } cases[] = {
+      {{{"targetObject", "companies"}, {"targetId", mine}}, 201, nullptr},
+      {{{"targetObject", "companies"}, {"targetId", theirs}}, 422, "targetId"},
+      {{{"targetObject", "invoices"}, {"targetId", mine}}, 422, "targetId"},  // the id is not an invoice
+      {{{"targetId", mine}}, 422, "targetObject"},
+      {{{"targetObject", "companies"}}, 201, nullptr},
+  };
+  for (const auto& c : cases) {
+    auto r = task(c.body);
+    EXPECT_EQ(r.status, c.status) << c.body << r.raw;
+    if (c.field) {
+      EXPECT_EQ(r.body["error"]["field"], c.field) << r.raw;
+    }
+  }
+  // Moving one half of a target is checked against the other half.
+  std::string id = task({{"targetObject", "companies"}, {"targetId", mine}}).body["data"]["id"];
+  auto moved = patch("/rest/tasks/" + id, {{"targetId", theirs}}, key_a);
+  EXPECT_EQ(moved.status, 422) << moved.raw;
+  EXPECT_EQ(get("/rest/tasks/" + id, key_a).body["data"]["targetId"], mine);
+  EXPECT_EQ(patch("/rest/tasks/" + id, {{"targetObject", "people"}}, key_a).status, 422);
+  EXPECT_EQ(count("tasks", key_a), 3);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ApiTest, ::testing::ValuesIn(backends()),
                          [](const auto& info) { return info.param; });
 

@@ -331,7 +331,7 @@ Result<json> Records::update(const Actor& actor, const ObjectDef& o, std::string
     if (!rows) return fail(Error::not_found(o.singular));
     RowView before(*rows, 0);
     Values v = *input;
-    if (auto st = check_references(tx, o, actor.workspace_id, v); !st) return fail(st.error());
+    if (auto st = check_references(tx, o, actor.workspace_id, v, &before); !st) return fail(st.error());
 
     if (o.has_line_items) {
       std::string status = before.text("status");

@@ -41,9 +41,11 @@ std::map<std::string, json> load_lines(store::Tx& tx, const std::string& workspa
 // Converts and checks the client's JSON for the given fields; refuses unknown, read-only
 // (and on update create-only) fields, wrong types, over-long text, bad enums and currencies.
 Result<Values> convert_input(const ObjectDef& object, const json& body, bool creating);
-// Every Id field with a `references` object must name a live record of this workspace.
+// Every Id field with a `references` object must name a live record of this workspace, and
+// so must a task's target (targetObject + targetId). `before` is the record being updated
+// (nullptr on create): a change of one half of the target is checked with the other half.
 Status check_references(store::Tx& tx, const ObjectDef& object, const std::string& workspace_id,
-                        const Values& values);
+                        const Values& values, const store::RowView* before = nullptr);
 
 void insert(store::Tx& tx, const ObjectDef& object, const std::string& workspace_id, const Values& values);
 void update_columns(store::Tx& tx, const ObjectDef& object, const std::string& workspace_id, std::string_view id,

@@ -248,7 +248,35 @@ Result<Values> convert_input(const ObjectDef& object, const json& body, bool cre
   return values;
 }
 
-Status check_references(Tx& tx, const ObjectDef& object, const std::string& workspace_id, const Values& values) {
+namespace {
+
+// A polymorphic reference: the object named in `target_object`, the record in `target_id`.
+Status check_target(Tx& tx, const std::string& workspace_id, const Values& values, const RowView* before) {
+  if (!values.count("target_object") && !values.count("target_id")) return {};
+  auto current = [&](const char* column) -> SqlValue {
+    if (auto it = values.find(column); it != values.end()) return it->second;
+    return before ? before->at(column) : SqlValue(nullptr);
+  };
+  SqlValue object = current("target_object"), id = current("target_id");
+  if (std::holds_alternative<std::nullptr_t>(id)) return {};
+  if (std::holds_alternative<std::nullptr_t>(object))
+    return fail(Error::validation("targetObject", "targetObject is required with targetId"));
+  const ObjectDef* target = find_object(text_of(object));  // the enum admits catalog objects only
+  if (!target) return fail(Error::validation("targetObject", "no such object"));
+  if (!tx.query_one("SELECT 1 AS x FROM " + target->spec.table +
+                        " WHERE workspace_id = :ws AND id = :id AND deleted_at IS NULL",
+                    {{"ws", workspace_id}, {"id", id}}))
+    return fail(Error::validation("targetId", "no such " + target->singular + " in this workspace"));
+  return {};
+}
+
+}  // namespace
+
+Status check_references(Tx& tx, const ObjectDef& object, const std::string& workspace_id, const Values& values,
+                        const RowView* before) {
+  if (object.field("targetId")) {
+    if (auto st = check_target(tx, workspace_id, values, before); !st) return st;
+  }
   for (const auto& fd : object.fields) {
     if (fd.spec.type != FieldType::Id || fd.spec.name == "id") continue;
     auto it = values.find(fd.spec.column);

@@ -29,9 +29,11 @@ fi
 # Left behind by a harness that crashed (a clean exit removes its own).
 rm -rf "$dir/fuzz-tmp"/settle-fuzz-*
 status=0
+ran=0
 for harness in "$dir"/fuzz/fuzz_*; do
   [ -x "$harness" ] || continue
   name=$(basename "$harness")
+  ran=$((ran + 1))
   corpus="$dir/fuzz-corpus/$name"
   mkdir -p "$corpus"
   # The committed seeds are copied, never written to: libFuzzer adds what it finds to the
@@ -58,4 +60,8 @@ for harness in "$dir"/fuzz/fuzz_*; do
     echo "  exited with $rc and left no input; see $log"
   fi
 done
+if [ "$ran" -eq 0 ]; then
+  echo "fuzz: no harness found in $dir/fuzz" >&2
+  exit 1
+fi
 exit $status

@@ -4,13 +4,16 @@
 // object the input names, crm::Records::create and update on a real SQLite database with
 // line items, product lookups, references, totals and document numbering.
 //
-// Input: the object's name ("quotes"), a newline, the body. String values "@company",
+// Input: the object's name ("quotes"), optionally followed by lifecycle actions to apply to
+// the created record in turn ("quotes finalize accept"), a newline, the body; each action
+// gets the body too (an order's `invoice` reads dueDate from it). String values "@company",
 // "@person", "@project", "@product", "@quote", "@order", "@invoice" and "@member" are
 // replaced by the ids of records made at start-up, so that references can resolve.
 //
 // Beyond "does not crash", it checks that
-//  * every refusal is a client error (BadRequest, Validation, Conflict, NotFound), never
-//    Internal: a body can be wrong, but it can never break the server;
+//  * every refusal, of a create, an update or an action, is a client error (BadRequest,
+//    Validation, Conflict, NotFound), never Internal: a body or a move can be wrong, but it
+//    can never break the server;
 //  * converted input names only catalog columns, and on create every required field;
 //  * a created or updated record shows every non-null field of the body as sent (in its
 //    canonical form), and a document's subtotal is the sum of its lines' amounts and its
@@ -141,13 +144,19 @@ void check_conversion(const crm::ObjectDef& object, const json& body, bool creat
         violation("convert_input accepted a body without a required field", object.name, body, field.spec.name);
 }
 
-void check_record(const crm::ObjectDef& object, const json& body, const Result<json>& record, bool creating) {
+// A record, or a client error; false for the error.
+bool check_answer(const crm::ObjectDef& object, const json& body, const Result<json>& record) {
   if (!record) {
     if (!is_client_error(record.error().code))
       violation("refused with a server error", object.name, body, record.error().message + " / " + record.error().log);
-    return;
+    return false;
   }
   if (!record->is_object() || !(*record)["id"].is_string()) violation("answer is not a record", object.name, body, "");
+  return true;
+}
+
+void check_record(const crm::ObjectDef& object, const json& body, const Result<json>& record, bool creating) {
+  if (!check_answer(object, body, record)) return;
   auto values = crm::detail::convert_input(object, body, creating);
   if (!values) violation("accepted a body convert_input refuses", object.name, body, values.error().message);
   for (const auto& [key, value] : body.items()) {
@@ -174,7 +183,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   const std::size_t newline = input.find('\n');
   if (newline == std::string_view::npos) return 0;
-  const std::string_view name = input.substr(0, newline);
+  const std::string_view first_line = input.substr(0, newline);
+  const std::string_view name = first_line.substr(0, first_line.find(' '));
   json body = json::parse(input.substr(newline + 1), nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) return 0;  // parse_body's 400: the domain never sees it
   fixture.substitute(body);
@@ -185,7 +195,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const crm::ObjectDef* object = crm::find_object(name);
   if (!object) return 0;
-  check_record(*object, body, fixture.records->create(fixture.actor, *object, body), true);
+  const auto created = fixture.records->create(fixture.actor, *object, body);
+  check_record(*object, body, created, true);
+  if (created) {
+    std::string_view actions = first_line.substr(name.size());
+    for (int taken = 0; taken < 4 && !actions.empty(); ++taken) {
+      actions.remove_prefix(1);  // the space
+      const std::string_view action = actions.substr(0, actions.find(' '));
+      actions.remove_prefix(action.size());
+      check_answer(*object, body,
+                   fixture.records->act(fixture.actor, *object, (*created)["id"].get<std::string>(), action, body));
+    }
+  }
   if (auto it = fixture.scratch.find(object->name); it != fixture.scratch.end())
     check_record(*object, body, fixture.records->update(fixture.actor, *object, it->second, body), false);
   return 0;

@@ -36,6 +36,10 @@ Result<json> parse_body(const Request& r) {
     // Only the position: nlohmann's message quotes the text it read, which may be a secret
     // the client sent (and this answer may be logged by a proxy).
     return fail(Error::bad_request("malformed JSON at byte " + std::to_string(e.byte)));
+  } catch (const json::exception&) {
+    // Well-formed but beyond what JSON values hold here, e.g. a number past a double's range
+    // (found by fuzz/fuzz_json_bodies).
+    return fail(Error::bad_request("the request body holds a number too large to represent"));
   }
 }
 

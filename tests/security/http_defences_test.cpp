@@ -102,6 +102,15 @@ TEST_P(HttpDefencesTest, ApiKeyRequestsNeedNoCsrfToken) {
   EXPECT_EQ(companies(), 2);
 }
 
+TEST_P(HttpDefencesTest, BodiesJsonCannotHoldAre400sAndChangeNothing) {
+  for (const char* body : {R"({"name":1e400})", R"({"name":-1e999})", R"({"name":"x",)", "\xff\xfe"}) {
+    auto r = srv->call("POST", "/rest/companies", nullptr, key, {}, body);
+    EXPECT_EQ(r.status, 400) << body << ": " << r.raw;
+    EXPECT_EQ(r.body["error"]["code"], "BAD_REQUEST") << r.raw;
+  }
+  EXPECT_EQ(companies(), 0);
+}
+
 TEST_P(HttpDefencesTest, SignInSetsAnHttpOnlySessionAndAReadableCsrfCookie) {
   auto r = login();
   ASSERT_EQ(r.status, 200) << r.raw;

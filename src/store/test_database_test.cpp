@@ -17,7 +17,7 @@ TEST(IsTestDatabase, Table) {
       {"sqlite:" + tmp + "/a/b/settle.db", true},
       {"sqlite:" + tmp + "/../etc/settle.db", false},
       {"sqlite:" + tmp, false},
-      {"sqlite:data/settle.db", false},
+      {"sqlite:/srv/settle/data/settle.db", false},  // (a relative path counts where it resolves)
       {"sqlite:/var/lib/settle/settle.db", false},
       {"postgresql://settle@127.0.0.1:45432/test_e2e", true},
       {"postgres://u:pw@localhost/test_webhooks_ab12?sslmode=disable", true},

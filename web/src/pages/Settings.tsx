@@ -300,10 +300,15 @@ function MembersTab() {
     e.preventDefault();
     setFormError(null);
     try {
-      await mutate('POST', '/rest/workspace-members', { email, role, ...(password ? { password } : {}) });
+      const out = await mutate<{ status: 'created' | 'invited' }>('POST', '/rest/workspace-members', {
+        email,
+        role,
+        ...(password ? { password } : {}),
+      });
       setEmail('');
       setPassword('');
-      toast(`${email} added`);
+      // An existing account keeps its own password; it and a new account without one get a mail.
+      toast(out.status === 'invited' ? `${email} invited: an invitation mail is queued` : `${email} added`);
     } catch (err) {
       setFormError(err as ApiError);
     }
@@ -370,7 +375,9 @@ function MembersTab() {
           <option>MEMBER</option>
           <option>ADMIN</option>
         </select>
-        <label htmlFor="m-pw" className="field-label">Initial password</label>
+        <label htmlFor="m-pw" className="field-label" title="Only for a new account. Leave it empty to mail an invitation link; an existing account keeps its password.">
+          Initial password (new accounts; optional)
+        </label>
         <input id="m-pw" type="password" className="input" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
         <button className="btn btn-primary" type="submit">Add member</button>
       </form>

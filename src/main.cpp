@@ -197,7 +197,7 @@ int main(int argc, char** argv) {
   auto* pw_opt = ws_create->add_option("--admin-password", password, "password of the first ADMIN");
   ws_create->callback([&] {
     auto db = open_db(db_url, 1);
-    settle::crm::Accounts accounts(db, {.cost = password_cost(db_url)});
+    settle::crm::Accounts accounts(db, settle::crm::AccountsOptions::without_mail(password_cost(db_url)));
     auto r = accounts.create_workspace(name, subdomain, email,
                                        pw_opt->count() ? std::optional<std::string>(password) : std::nullopt);
     exit_code = print_result(r ? settle::Result<json>(json{{"workspaceId", r->workspace_id},
@@ -217,7 +217,7 @@ int main(int argc, char** argv) {
   user_add->add_option("--role", role, "ADMIN or MEMBER");
   user_add->callback([&] {
     auto db = open_db(db_url, 1);
-    settle::crm::Accounts accounts(db, {.cost = password_cost(db_url)});
+    settle::crm::Accounts accounts(db, settle::crm::AccountsOptions::without_mail(password_cost(db_url)));
     exit_code = print_result(accounts.add_user(
         subdomain, email, user_pw->count() ? std::optional<std::string>(password) : std::nullopt, role_or_exit(role)));
   });
@@ -233,7 +233,7 @@ int main(int argc, char** argv) {
   key_create->add_option("--role", key_role, "ADMIN or MEMBER");
   key_create->callback([&] {
     auto db = open_db(db_url, 1);
-    settle::crm::Accounts accounts(db, {.cost = password_cost(db_url)});
+    settle::crm::Accounts accounts(db, settle::crm::AccountsOptions::without_mail(password_cost(db_url)));
     auto ws = accounts.workspace_id_for(subdomain);
     if (!ws) {
       exit_code = print_result(settle::fail(ws.error()));
@@ -253,7 +253,7 @@ int main(int argc, char** argv) {
   set_role->add_option("--role", role, "ADMIN or MEMBER")->required();
   set_role->callback([&] {
     auto db = open_db(db_url, 1);
-    settle::crm::Accounts accounts(db, {.cost = password_cost(db_url)});
+    settle::crm::Accounts accounts(db, settle::crm::AccountsOptions::without_mail(password_cost(db_url)));
     if (subdomain.empty()) {
       auto only = db->read<std::string>([](settle::store::Tx& tx) -> settle::Result<std::string> {
         auto rows = tx.query("SELECT subdomain FROM workspaces ORDER BY subdomain LIMIT 2");

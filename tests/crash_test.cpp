@@ -170,7 +170,7 @@ TEST_P(CrashTest, KillNineDuringAWebhookBurstLosesAndDuplicatesNothing) {
     auto opened = store::Database::open(db_url, 2);
     ASSERT_TRUE(opened);
     ASSERT_TRUE((*opened)->migrate());
-    crm::Accounts accounts(*opened, {.cost = PasswordHashCost::MinimalForTests});
+    crm::Accounts accounts(*opened, crm::AccountsOptions::without_mail(PasswordHashCost::MinimalForTests));
     auto ws = accounts.create_workspace("Phos Industries", "phos", "admin@phos-ind.com", std::string("pw-123456789"));
     ASSERT_TRUE(ws);
     key = ws->api_key;

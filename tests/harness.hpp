@@ -3,6 +3,7 @@
 // `make test` starts (SETTLE_TEST_PG) — and a small JSON HTTP client.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "http/csrf.hpp"
 #include "net/client.hpp"
 #include "net/server.hpp"
+#include "sandbox/sandbox.hpp"
 #include "store/database.hpp"
 
 namespace settle::testing {
@@ -183,6 +185,23 @@ class TestServer {
  private:
   std::string backend_, url_, base_, dbname_;
   std::filesystem::path path_;
+};
+
+// A suite on both backends whose servers send their Stripe calls to one in-process sandbox.
+class SandboxedSuite : public ::testing::TestWithParam<std::string> {
+ protected:
+  static void SetUpTestSuite() {
+    sandbox_ = std::make_unique<sandbox::Sandbox>(sandbox::Options{"127.0.0.1", 0, ""});
+    sandbox_->start();
+  }
+  static void TearDownTestSuite() {
+    sandbox_->stop();
+    sandbox_.reset();
+  }
+  static std::string sandbox_url() { return "http://127.0.0.1:" + std::to_string(sandbox_->port()); }
+
+ private:
+  static inline std::unique_ptr<sandbox::Sandbox> sandbox_;
 };
 
 // Pulls the session cookie's value out of a Set-Cookie header.

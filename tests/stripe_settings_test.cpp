@@ -36,19 +36,11 @@ std::string event_payload(const std::string& id, const std::string& type = "invo
       .dump();
 }
 
-class StripeSettingsTest : public ::testing::TestWithParam<std::string> {
+class StripeSettingsTest : public SandboxedSuite {
  protected:
-  static void SetUpTestSuite() {
-    sandbox_ = std::make_unique<sandbox::Sandbox>(sandbox::Options{"127.0.0.1", 0, ""});
-    sandbox_->start();
-  }
-  static void TearDownTestSuite() {
-    sandbox_->stop();
-    sandbox_.reset();
-  }
 
   void SetUp() override {
-    srv = std::make_unique<TestServer>(GetParam(), "http://127.0.0.1:" + std::to_string(sandbox_->port()));
+    srv = std::make_unique<TestServer>(GetParam(), sandbox_url());
     auto a = srv->accounts->create_workspace("Acme", "acme", "admin@acme-lasers.com", std::string("correct horse 1"));
     auto b = srv->accounts->create_workspace("Beta", "beta", "admin@beta-med.com", std::string("correct horse 2"));
     ASSERT_TRUE(a && b);
@@ -85,7 +77,6 @@ class StripeSettingsTest : public ::testing::TestWithParam<std::string> {
     return n ? *n : -1;
   }
 
-  static inline std::unique_ptr<sandbox::Sandbox> sandbox_;
   std::unique_ptr<TestServer> srv;
   std::string key_a, key_b, member_a, ws_a, ws_b;
 };

@@ -30,19 +30,11 @@ std::string event_payload(const std::string& id) {
       .dump();
 }
 
-class WebhookSecretsCacheTest : public ::testing::TestWithParam<std::string> {
+class WebhookSecretsCacheTest : public SandboxedSuite {
  protected:
-  static void SetUpTestSuite() {
-    sandbox_ = std::make_unique<sandbox::Sandbox>(sandbox::Options{"127.0.0.1", 0, ""});
-    sandbox_->start();
-  }
-  static void TearDownTestSuite() {
-    sandbox_->stop();
-    sandbox_.reset();
-  }
 
   void SetUp() override {
-    srv = std::make_unique<TestServer>(GetParam(), "http://127.0.0.1:" + std::to_string(sandbox_->port()));
+    srv = std::make_unique<TestServer>(GetParam(), sandbox_url());
     auto a = srv->accounts->create_workspace("Acme", "acme", "admin@acme-lasers.com", std::nullopt);
     ASSERT_TRUE(a);
     key = a->api_key;
@@ -64,7 +56,6 @@ class WebhookSecretsCacheTest : public ::testing::TestWithParam<std::string> {
     return r->status;
   }
 
-  static inline std::unique_ptr<sandbox::Sandbox> sandbox_;
   std::unique_ptr<TestServer> srv;
   std::string key, ws;
 };

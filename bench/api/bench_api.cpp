@@ -147,7 +147,7 @@ InvoiceShape shape_invoice(std::mt19937_64& rng, int index, int count, std::int6
 int seed(const std::string& url, int invoice_count, int company_count) {
   auto started = Clock::now();
   auto db = open_migrated(url, 2);
-  settle::crm::Accounts accounts(db, {.cost = settle::PasswordHashCost::MinimalForTests});
+  settle::crm::Accounts accounts(db, settle::crm::AccountsOptions::without_mail(settle::PasswordHashCost::MinimalForTests));
   auto ws = accounts.create_workspace("Bench Industries", "bench", "bench@bench.example", std::nullopt);
   if (!ws) die("cannot create the workspace", ws.error());
   const std::string& workspace = ws->workspace_id;

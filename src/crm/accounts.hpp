@@ -47,6 +47,9 @@ struct AccountsOptions {
   // Seals outbox mail that carries a one-time code. Without it such mail cannot be queued
   // (the call fails), so commands that never send it need no master key.
   std::optional<SecretBox> outbox_box;
+
+  // For a command or test that queues no mail with a code: only the hashing cost matters.
+  static AccountsOptions without_mail(PasswordHashCost cost) { return {cost, {}, std::nullopt}; }
 };
 
 // A queued mail as the mailer sends it: the body opened if it was sealed.

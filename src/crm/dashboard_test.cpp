@@ -42,7 +42,7 @@ class DashboardTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(db) << db.error().log;
     db_ = *db;
     ASSERT_TRUE(db_->migrate());
-    accounts_ = std::make_shared<Accounts>(db_, AccountsOptions{.cost = PasswordHashCost::MinimalForTests});
+    accounts_ = std::make_shared<Accounts>(db_, AccountsOptions::without_mail(PasswordHashCost::MinimalForTests));
     records_ = std::make_shared<Records>(db_);
     a_ = workspace("Alpha", "alpha");
     b_ = workspace("Beta", "beta");

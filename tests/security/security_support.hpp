@@ -63,23 +63,6 @@ inline std::string ignored_event(const std::string& id) {
       .dump();
 }
 
-// A suite on both backends whose servers send their Stripe calls to one in-process sandbox.
-class SandboxedSuite : public ::testing::TestWithParam<std::string> {
- protected:
-  static void SetUpTestSuite() {
-    sandbox_ = std::make_unique<sandbox::Sandbox>(sandbox::Options{"127.0.0.1", 0, ""});
-    sandbox_->start();
-  }
-  static void TearDownTestSuite() {
-    sandbox_->stop();
-    sandbox_.reset();
-  }
-  static std::string sandbox_url() { return "http://127.0.0.1:" + std::to_string(sandbox_->port()); }
-
- private:
-  static inline std::unique_ptr<sandbox::Sandbox> sandbox_;
-};
-
 // One workspace and what was made in it, by kind.
 struct Workspace {
   std::string id, subdomain, admin_key, admin_user;

@@ -1,4 +1,5 @@
 #include "crm/accounts.hpp"
+#include "common/text.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -104,11 +105,6 @@ constexpr std::array kFreeMailDomains = {
     "126.com",     "zoho.com",       "fastmail.com", "hey.com",      "tutanota.com", "tuta.io",   "mail.com",
     "laposte.net", "orange.fr",      "free.fr",     "comcast.net",   "att.net",     "verizon.net"};
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 Status require_admin(const Actor& actor) {
   if (actor.role != Role::Admin) return fail(Error::forbidden("only an ADMIN of this workspace can do this"));
   return {};
@@ -211,7 +207,7 @@ bool is_free_mail_domain(std::string_view domain) {
 std::optional<std::string> email_domain(std::string_view email) {
   auto at = email.rfind('@');
   if (at == std::string_view::npos || at == 0 || at + 1 >= email.size()) return std::nullopt;
-  return lower(std::string(email.substr(at + 1)));
+  return ascii_lower(email.substr(at + 1));
 }
 
 bool is_valid_email(std::string_view email) {
@@ -239,7 +235,7 @@ Result<NewWorkspace> Accounts::create_workspace(const std::string& name, const s
   if (name.empty() || name.size() > 200) return fail(Error::validation("name", "name must be 1 to 200 characters"));
   if (!is_valid_subdomain(subdomain))
     return fail(Error::validation("subdomain", "subdomain must be 3-63 lower-case letters, digits or '-'"));
-  std::string email = lower(admin_email);
+  std::string email = ascii_lower(admin_email);
   if (!is_valid_email(email)) return fail(Error::validation("adminEmail", "not a valid email address"));
   std::optional<std::string> hash;
   if (password) {
@@ -273,7 +269,7 @@ Result<NewWorkspace> Accounts::create_workspace(const std::string& name, const s
 
 Result<json> Accounts::add_user(const std::string& subdomain, const std::string& email_in,
                                 const std::optional<std::string>& password, Role role) {
-  std::string email = lower(email_in);
+  std::string email = ascii_lower(email_in);
   if (!is_valid_email(email)) return fail(Error::validation("email", "not a valid email address"));
   std::optional<std::string> hash;
   if (password) {
@@ -305,7 +301,7 @@ Result<json> Accounts::set_role_by_email(const std::string& subdomain, const std
     auto ws = tx.query_one(kSelectWorkspaceBySubdomain, {{"sub", subdomain}});
     if (!ws) return fail(Error::not_found("workspace '" + subdomain + "'"));
     std::string ws_id = RowView(*ws, 0).text("id");
-    auto user = tx.query_one(kSelectUserByEmail, {{"email", lower(email)}});
+    auto user = tx.query_one(kSelectUserByEmail, {{"email", ascii_lower(email)}});
     if (!user) return fail(Error::not_found("user '" + email + "'"));
     std::string user_id = RowView(*user, 0).text("id");
     if (!tx.query_one(kSelectMember, {{"ws", ws_id}, {"user", user_id}}))
@@ -318,7 +314,7 @@ Result<json> Accounts::set_role_by_email(const std::string& subdomain, const std
     }
     tx.exec("UPDATE workspace_members SET role = :role WHERE workspace_id = :ws AND user_id = :user",
             {{"role", std::string(to_string(role))}, {"ws", ws_id}, {"user", user_id}});
-    return json{{"userId", user_id}, {"workspaceId", ws_id}, {"email", lower(email)}, {"role", to_string(role)}};
+    return json{{"userId", user_id}, {"workspaceId", ws_id}, {"email", ascii_lower(email)}, {"role", to_string(role)}};
   });
 }
 
@@ -392,7 +388,7 @@ Result<Session> Accounts::new_session(Tx& tx, const std::string& user_id, const 
 
 Result<Session> Accounts::login(const std::string& email_in, const std::string& password, const std::string& remote,
                                 const std::optional<std::string>& subdomain) {
-  std::string email = lower(email_in);
+  std::string email = ascii_lower(email_in);
   // Refuse before verifying: a locked-out attacker learns nothing and costs no argon2 time.
   auto limited = too_many_login_failures(email, remote);
   if (!limited) return fail(limited.error());
@@ -496,7 +492,7 @@ Result<Session> Accounts::join(std::string_view token, const std::string& worksp
 
 Result<json> Accounts::signup(const std::string& email_in, const std::string& password, const std::string& first_name,
                               const std::string& last_name) {
-  std::string email = lower(email_in);
+  std::string email = ascii_lower(email_in);
   if (!is_valid_email(email)) return fail(Error::validation("email", "not a valid email address"));
   if (auto ok = validate_password(password); !ok) return fail(ok.error());
   if (first_name.size() > 200 || last_name.size() > 200) return fail(Error::validation("firstName", "name is too long"));
@@ -655,7 +651,7 @@ Result<json> Accounts::list_members(const Actor& actor) {
 Result<json> Accounts::add_member(const Actor& actor, const json& body) {
   if (auto st = require_admin(actor); !st) return fail(st.error());
   if (!body.is_object()) return fail(Error::bad_request("the request body must be a JSON object"));
-  std::string email = lower(get_string(body, "email"));
+  std::string email = ascii_lower(get_string(body, "email"));
   if (!is_valid_email(email)) return fail(Error::validation("email", "not a valid email address"));
   auto role = parse_role(body.value("role", std::string("MEMBER")));
   if (!role) return fail(Error::validation("role", "role must be ADMIN or MEMBER"));
@@ -811,12 +807,12 @@ Status Accounts::revoke_api_key(const Actor& actor, const std::string& id) {
 Result<json> Accounts::add_domain(const Actor& actor, const json& body) {
   if (auto st = require_admin(actor); !st) return fail(st.error());
   if (!body.is_object()) return fail(Error::bad_request("the request body must be a JSON object"));
-  std::string domain = lower(get_string(body, "domain"));
+  std::string domain = ascii_lower(get_string(body, "domain"));
   if (!is_valid_domain(domain)) return fail(Error::validation("domain", "not a valid domain name"));
   if (is_free_mail_domain(domain))
     return fail(Error::validation("domain", domain + " is a public mail provider; approve your own domain instead"));
-  std::string to = lower(get_string(body, "validationEmail"));
-  if (to.empty()) to = email_domain(actor.label) == domain ? lower(actor.label) : "postmaster@" + domain;
+  std::string to = ascii_lower(get_string(body, "validationEmail"));
+  if (to.empty()) to = email_domain(actor.label) == domain ? ascii_lower(actor.label) : "postmaster@" + domain;
   if (!is_valid_email(to) || email_domain(to) != domain)
     return fail(Error::validation("validationEmail", "the validation address must be at " + domain));
   return db_->write<json>([&](Tx& tx) -> Result<json> {

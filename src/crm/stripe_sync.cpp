@@ -1,4 +1,5 @@
 #include "crm/stripe_sync.hpp"
+#include "common/text.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -93,11 +94,6 @@ std::string idem(const std::string& ws, std::string_view object, std::string_vie
 // key, since Stripe refuses a key reused with other parameters.
 std::string with_hash(std::string_view step, const FormParams& params) {
   return std::string(step) + ":" + sha256_hex(params.dump()).substr(0, 16);
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 std::string timestamp_of_unix(std::int64_t seconds) { return store::format_timestamp(seconds * 1000); }
@@ -246,7 +242,7 @@ Result<std::string> ensure_catalog_product(const stripe::Client& client, store::
   p["metadata"] = {{"settleProductId", product_id}, {"settleWorkspaceId", ws}};
   // Its list price as the product's default price, so Stripe's catalogue shows it; document
   // lines carry their own unit amount (price_data), which may differ from the list price.
-  p["default_price_data"] = {{"currency", lower(r.text("currency"))}, {"unit_amount", r.integer("unit_amount")}};
+  p["default_price_data"] = {{"currency", ascii_lower(r.text("currency"))}, {"unit_amount", r.integer("unit_amount")}};
   auto created = client.create_product(idem(ws, "product", product_id, with_hash("create", p)), p);
   if (!created) return fail(with_context(created.error(), "creating the Stripe product"));
   if (auto st = exec_write(db, kSetProductStripeId,
@@ -430,7 +426,7 @@ struct Outbound {
       if (!p) return fail(p.error());
       tax_product = *p;
     }
-    std::string currency = lower(q.text("currency"));
+    std::string currency = ascii_lower(q.text("currency"));
     FormParams p = FormParams::object();
     p["customer"] = *customer;
     p["collection_method"] = "send_invoice";
@@ -564,7 +560,7 @@ struct Outbound {
       auto order = load_document(db(), orders_def(), ws(), inv.text("order_id"));
       if (order) sid = order->view().text("stripe_invoice_id");
     }
-    std::string currency = lower(inv.text("currency"));
+    std::string currency = ascii_lower(inv.text("currency"));
     if (sid.empty()) {
       // An invoice made earlier whose id was never stored (the answer was lost).
       FormParams filters = FormParams::object();

@@ -1,4 +1,5 @@
 #include "http/api.hpp"
+#include "common/text.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -84,11 +85,6 @@ Status within_limits(std::initializer_list<std::pair<RateLimiter*, std::string_v
   for (auto [limiter, key] : budgets)
     if (auto wait = limiter->hit(key)) return fail(rate_limited(*wait));
   return {};
-}
-
-std::string lower_ascii(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 // A small page for the customer who opens a payment link; `extra_html` is trusted markup.
@@ -266,7 +262,7 @@ void Api::add_routes() {
     if (!body->is_object() || !(*body)["email"].is_string() || !(*body)["password"].is_string())
       return error_response(Error::validation("email", "email and password are required"));
     std::string address = client_address(r);
-    std::string email = lower_ascii((*body)["email"].get<std::string>());
+    std::string email = ascii_lower((*body)["email"].get<std::string>());
     if (auto st = within_limits({{&sign_in_by_address_, address}, {&sign_in_by_email_, email}}); !st)
       return error_response(st.error());
     std::optional<std::string> ws;

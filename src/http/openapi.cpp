@@ -4,6 +4,7 @@
 #include <map>
 
 #include "crm/objects.hpp"
+#include "common/text.hpp"
 #include "http/api.hpp"
 
 namespace settle::http {
@@ -105,11 +106,6 @@ json operation(const std::string& method, const std::string& path, const crm::Ob
   return op;
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 void replace_all(std::string& s, const std::string& from, const std::string& to) {
   for (size_t i = s.find(from); i != std::string::npos; i = s.find(from, i + to.size())) s.replace(i, from.size(), to);
 }
@@ -159,7 +155,7 @@ json build_openapi(const std::vector<ApiRoute>& routes) {
 
   for (const auto& route : routes) {
     if (route.pattern == "/*") continue;  // the web UI, not the API
-    std::string method = lower(route.method);
+    std::string method = ascii_lower(route.method);
     if (route.pattern.find("{object}") == std::string::npos) {
       std::string tag = route.pattern.rfind("/auth", 0) == 0 ? "auth" : "workspace";
       doc["paths"][route.pattern][method] = operation(method, route.pattern, nullptr, tag, route.access);

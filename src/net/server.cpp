@@ -1,5 +1,6 @@
 // The only translation unit that includes Boost.Beast (it costs ~25 s to compile).
 #include "net/server.hpp"
+#include "common/text.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
@@ -26,12 +27,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 const char* kOverloaded = R"({"error":{"code":"UNAVAILABLE","message":"server busy, retry shortly","field":null}})";
 const char* kTooLarge = R"({"error":{"code":"PAYLOAD_TOO_LARGE","message":"request body exceeds the limit","field":null}})";
@@ -94,7 +89,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto decoded = url_decode(raw_path, false);
     if (!decoded) return write_fixed(400, kBadRequest, true);
     req.path = std::move(*decoded);
-    for (const auto& field : msg) req.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
+    for (const auto& field : msg) req.headers.emplace_back(ascii_lower(field.name_string()), std::string(field.value()));
     req.body = std::move(msg.body());
     beast::error_code ignored;
     auto ep = stream_.socket().remote_endpoint(ignored);

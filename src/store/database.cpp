@@ -1,4 +1,5 @@
 #include "store/database.hpp"
+#include "common/text.hpp"
 
 #include <libpq-fe.h>
 #include <soci/connection-pool.h>
@@ -334,12 +335,6 @@ namespace {
 
 constexpr std::string_view kMask = "***";
 
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // "user:secret@host" -> "user:***@host"; the userinfo ends at the authority's last '@'.
 std::string redact_authority(std::string_view authority) {
   auto at = authority.rfind('@');
@@ -357,7 +352,7 @@ std::string redact_query(std::string_view query) {
     size_t end = std::min(query.find('&', start), query.size());
     std::string_view pair = query.substr(start, end - start);
     size_t eq = pair.find('=');
-    if (eq != std::string_view::npos && lower_ascii(pair.substr(0, eq)).find("password") != std::string::npos)
+    if (eq != std::string_view::npos && ascii_lower(pair.substr(0, eq)).find("password") != std::string::npos)
       out += std::string(pair.substr(0, eq + 1)) + std::string(kMask);
     else
       out += pair;

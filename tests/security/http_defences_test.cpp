@@ -30,6 +30,16 @@ class HttpDefencesTest : public ::testing::TestWithParam<std::string> {
     key = ws->api_key;
   }
   void SetUp() override { start(); }
+  // The server again with these HTTP settings (over a fresh database).
+  void restart(const http::ApiOptions& options) {
+    srv.reset();
+    start(options);
+  }
+  static http::ApiOptions over_https() {
+    http::ApiOptions options;
+    options.public_url = "https://crm.example.com";
+    return options;
+  }
 
   Reply login(const net::Headers& headers = {}) {
     return srv->call("POST", "/auth/login", {{"email", "admin@acme-lasers.com"}, {"password", kPassword}}, {}, {}, {},
@@ -131,8 +141,7 @@ TEST_P(HttpDefencesTest, SignInSetsAnHttpOnlySessionAndAReadableCsrfCookie) {
 TEST_P(HttpDefencesTest, CookiesAreSecureOnlyOverTls) {
   http::ApiOptions plain;
   plain.public_url = "http://127.0.0.1:8080";
-  srv.reset();
-  start(plain);
+  restart(plain);
   auto r = login();
   EXPECT_EQ(cookie_named(r, "settle_session").find("Secure"), std::string::npos);
   // A forwarded protocol counts only from a trusted proxy.
@@ -140,16 +149,14 @@ TEST_P(HttpDefencesTest, CookiesAreSecureOnlyOverTls) {
   EXPECT_EQ(cookie_named(forwarded, "settle_session").find("Secure"), std::string::npos);
 
   plain.trust_proxy = true;
-  srv.reset();
-  start(plain);
+  restart(plain);
   auto proxied = login({{"X-Forwarded-Proto", "https"}});
   EXPECT_NE(cookie_named(proxied, "settle_session").find("; Secure"), std::string::npos);
 }
 
 TEST_P(HttpDefencesTest, PaymentLinksNeedTheConfiguredPublicUrl) {
   http::ApiOptions none;
-  srv.reset();
-  start(none);
+  restart(none);
   auto r = srv->call("POST", "/rest/invoices/inv_x/payment-link", json::object(), key, {}, {}, true,
                      {{"Host", "evil.example"}});
   EXPECT_EQ(r.status, 503) << r.raw;
@@ -157,12 +164,10 @@ TEST_P(HttpDefencesTest, PaymentLinksNeedTheConfiguredPublicUrl) {
 }
 
 TEST_P(HttpDefencesTest, SignInIsRateLimitedPerAddressAndPerEmail) {
-  http::ApiOptions strict;
-  strict.public_url = "https://crm.example.com";
+  auto strict = over_https();
   strict.limits.sign_in_per_email = {3, std::chrono::seconds(60)};
   strict.limits.sign_in_per_address = {5, std::chrono::seconds(60)};
-  srv.reset();
-  start(strict);
+  restart(strict);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(login().status, 200) << i;
   auto limited = login();
   EXPECT_EQ(limited.status, 429) << limited.raw;
@@ -184,12 +189,10 @@ TEST_P(HttpDefencesTest, SignInIsRateLimitedPerAddressAndPerEmail) {
 }
 
 TEST_P(HttpDefencesTest, SignUpAndTokenChecksAreRateLimitedPerAddress) {
-  http::ApiOptions strict;
-  strict.public_url = "https://crm.example.com";
+  auto strict = over_https();
   strict.limits.sign_up_per_address = {2, std::chrono::seconds(3600)};
   strict.limits.token_check_per_address = {2, std::chrono::seconds(600)};
-  srv.reset();
-  start(strict);
+  restart(strict);
   auto signup = [&](int i) {
     return srv->call("POST", "/auth/signup",
                      {{"email", "user" + std::to_string(i) + "@lvnlaser.com"}, {"password", "a long password"}});
@@ -208,12 +211,10 @@ TEST_P(HttpDefencesTest, SignUpAndTokenChecksAreRateLimitedPerAddress) {
 }
 
 TEST_P(HttpDefencesTest, RenewingAPaymentLinkIsRateLimitedPerTokenAndPerAddress) {
-  http::ApiOptions strict;
-  strict.public_url = "https://crm.example.com";
+  auto strict = over_https();
   strict.limits.renew_per_token = {2, std::chrono::seconds(3600)};
   strict.limits.renew_per_address = {3, std::chrono::seconds(3600)};
-  srv.reset();
-  start(strict);
+  restart(strict);
   auto renew = [&](const std::string& token) {
     net::ClientRequest req;
     req.method = "POST";

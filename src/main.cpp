@@ -13,6 +13,7 @@
 #include "common/log.hpp"
 #include "crm/accounts.hpp"
 #include "crm/demo.hpp"
+#include "workflow/workflow.hpp"
 #include "crm/records.hpp"
 #include "crm/jobs.hpp"
 #include "crm/stripe_events.hpp"
@@ -148,14 +149,27 @@ int main(int argc, char** argv) {
     job_options.reconcile_every = std::chrono::seconds(std::stoll(env_or("SETTLE_RECONCILE_SECONDS", "3600")));
     job_options.first_reconcile_after =
         std::min(job_options.first_reconcile_after, job_options.reconcile_every);
-    job_options.expire_every = std::chrono::seconds(std::stoll(env_or("SETTLE_EXPIRE_SECONDS", "3600")));
+    // Quotes expire through the WF-003 workflow now, not a fixed job.
+    job_options.expire_every = std::chrono::seconds(0);
     settle::crm::BackgroundJobs jobs(records, stripe_settings, events, job_options);
     inbox->set_on_stored([&jobs] { jobs.wake(); });
+    settle::workflow::EngineOptions workflow_options;
+    workflow_options.instance = instance;
+    workflow_options.secrets = master_key;
+    workflow_options.retention =
+        std::chrono::hours(24 * std::stoll(env_or("SETTLE_WORKFLOW_RUN_RETENTION_DAYS", "30")));
+    auto workflows = std::make_shared<settle::workflow::Engine>(records, sync, workflow_options);
+    records->set_observer(workflows);
+    events->set_on_settled([&workflows](settle::store::Tx& tx, const std::string& ws, const std::string& id) {
+      workflows->on_stripe_event(tx, ws, id);
+    });
+    workflows->set_on_queued([&jobs] { jobs.wake(); });
+    jobs.add_turn([&workflows] { workflows->turn(); });
     settle::http::ApiOptions api_options;
     api_options.web_root = web_root;
     api_options.public_url = stripe_opts.public_url;
     api_options.trust_proxy = env_or("SETTLE_TRUST_PROXY", "") == "1";
-    settle::http::Api api(records, accounts, {stripe_settings, inbox, sync, events}, api_options);
+    settle::http::Api api(records, accounts, {stripe_settings, inbox, sync, events}, api_options, workflows);
     settle::net::ServerOptions opts;
     opts.address = address;
     opts.port = port;
@@ -168,6 +182,8 @@ int main(int argc, char** argv) {
       std::exit(2);
     }
     if (auto st = events->release_stale_leases(); !st) spdlog::error("{}", st.error().log);
+    if (auto st = workflows->release_stale_leases(); !st) spdlog::error("{}", st.error().log);
+    if (auto st = workflows->install_builtins_everywhere(); !st) spdlog::error("{}", st.error().log);
     jobs.start();
     spdlog::info("settle serving on http://{}:{} ({})", address, server.port(), db->url_for_log());
     settle::net::wait_for_termination_signal();

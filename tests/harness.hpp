@@ -108,11 +108,21 @@ class TestServer {
     job_options.expire_every = std::chrono::hours(24);
     jobs = std::make_unique<crm::BackgroundJobs>(records, stripe_settings, events, job_options);
     inbox->set_on_stored([this] { jobs->wake(); });
+    workflow::EngineOptions workflow_options;
+    workflow_options.secrets = *box;
+    workflow_options.instance = "test-" + suffix;
+    workflows = std::make_shared<workflow::Engine>(records, sync, workflow_options);
+    records->set_observer(workflows);
+    events->set_on_settled([this](store::Tx& tx, const std::string& ws, const std::string& id) {
+      workflows->on_stripe_event(tx, ws, id);
+    });
+    workflows->set_on_queued([this] { jobs->wake(); });
+    jobs->add_turn([this] { workflows->turn(); });
     http::ApiOptions api_options;
     api_options.public_url = stripe_options.public_url;
     if (api_options_override) api_options = *api_options_override;
     api = std::make_unique<http::Api>(records, accounts, http::StripeServices{stripe_settings, inbox, sync, events},
-                                      api_options);
+                                      api_options, workflows);
     net::ServerOptions opts;
     opts.port = 0;
     opts.worker_threads = 8;
@@ -125,9 +135,11 @@ class TestServer {
   ~TestServer() {
     server->stop();
     jobs->stop();
+    records->set_observer(nullptr);  // the engine holds the records: break the cycle
     server.reset();
     jobs.reset();
     api.reset();
+    workflows.reset();
     inbox.reset();
     stripe_settings.reset();
     records.reset();
@@ -178,6 +190,7 @@ class TestServer {
   std::shared_ptr<crm::WebhookInbox> inbox;
   std::shared_ptr<crm::StripeSync> sync;
   std::shared_ptr<crm::StripeEvents> events;
+  std::shared_ptr<workflow::Engine> workflows;
   std::unique_ptr<crm::BackgroundJobs> jobs;
   std::unique_ptr<http::Api> api;
   std::unique_ptr<net::Server> server;

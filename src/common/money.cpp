@@ -316,4 +316,13 @@ Result<std::vector<std::int64_t>> allocate(std::int64_t amount,
   return out;
 }
 
+std::string display_money(std::int64_t amount, std::string_view currency) {
+  std::string decimal = to_decimal_string(amount, currency);
+  std::size_t start = decimal[0] == '-' ? 1 : 0;
+  std::size_t dot = decimal.find('.');
+  std::size_t end = dot == std::string::npos ? decimal.size() : dot;
+  for (std::size_t k = end; k > start + 3; k -= 3) decimal.insert(k - 3, 1, ',');
+  return std::string(currency) + " " + decimal;
+}
+
 }  // namespace settle

@@ -80,6 +80,9 @@ std::string to_decimal_string(std::int64_t amount, int exponent);
 // programming error (currencies are validated on the way in) and throws
 // std::invalid_argument.
 std::string to_decimal_string(std::int64_t amount, std::string_view currency);
+// For people to read: the currency code and the amount with thousands grouped,
+// (125000, "USD") -> "USD 1,250.00", (-5000, "JPY") -> "JPY -5,000". Throws as above.
+std::string display_money(std::int64_t amount, std::string_view currency);
 
 // Parses "1234.56" in the given currency into minor units (123456). Accepted grammar,
 // after trimming surrounding ASCII whitespace: optional '-', one or more digits,

@@ -58,7 +58,7 @@ constexpr int kDefaultPaymentTermsDays = 30;
 std::string id_prefix(const ObjectDef& o) {
   static const std::map<std::string, std::string> kPrefixes = {
       {"companies", "com"}, {"people", "per"},  {"products", "prd"}, {"projects", "prj"}, {"quotes", "quo"},
-      {"orders", "ord"},    {"invoices", "inv"}, {"payments", "pay"}, {"expenses", "exp"}, {"tasks", "tsk"}};
+      {"orders", "ord"},    {"invoices", "inv"}, {"payments", "pay"}, {"expenses", "exp"}, {"tasks", "tsk"}, {"notes", "not"}};
   auto it = kPrefixes.find(o.name);
   return it == kPrefixes.end() ? "rec" : it->second;
 }
@@ -265,7 +265,23 @@ Result<json> Records::create(const Actor& actor, const ObjectDef& o, const json&
   auto input = convert_input(o, body, true);
   if (!input) return fail(input.error());
   return db_->write<json>([&](Tx& tx) -> Result<json> {
-    Values v = *input;
+    auto created = create_in(tx, actor, o, body, *input);
+    if (created) notify(tx, actor, o, RecordChange::Created, nullptr, (*created)["id"].get<std::string>());
+    return created;
+  });
+}
+
+Result<json> Records::create(Tx& tx, const Actor& actor, const ObjectDef& o, const json& body) {
+  auto input = convert_input(o, body, true);
+  if (!input) return fail(input.error());
+  auto created = create_in(tx, actor, o, body, *input);
+  if (created) notify(tx, actor, o, RecordChange::Created, nullptr, (*created)["id"].get<std::string>());
+  return created;
+}
+
+Result<json> Records::create_in(Tx& tx, const Actor& actor, const ObjectDef& o, const json& body, const Values& input) {
+  {
+    Values v = input;
     if (auto st = check_references(tx, o, actor.workspace_id, v); !st) return fail(st.error());
     std::string id = random_id(id_prefix(o));
     std::string now = store::now_timestamp();
@@ -317,7 +333,7 @@ Result<json> Records::create(const Actor& actor, const ObjectDef& o, const json&
     store_lines(tx, actor.workspace_id, id, lines);
     add_event(tx, actor, o, id, "created");
     return load_json(tx, o, actor.workspace_id, id);
-  });
+  }
 }
 
 Result<json> Records::update(const Actor& actor, const ObjectDef& o, std::string_view id, const json& patch) {
@@ -326,11 +342,26 @@ Result<json> Records::update(const Actor& actor, const ObjectDef& o, std::string
   if (o.kind == DocumentKind::Payment)
     for (const auto& [k, _] : patch.items())
       if (k != "notes") return fail(Error::validation(k, "a recorded payment can only have its notes changed"));
-  return db_->write<json>([&](Tx& tx) -> Result<json> {
+  return db_->write<json>([&](Tx& tx) -> Result<json> { return update_in(tx, actor, o, id, patch, *input); });
+}
+
+Result<json> Records::update(Tx& tx, const Actor& actor, const ObjectDef& o, std::string_view id, const json& patch) {
+  auto input = convert_input(o, patch, false);
+  if (!input) return fail(input.error());
+  if (o.kind == DocumentKind::Payment)
+    for (const auto& [k, _] : patch.items())
+      if (k != "notes") return fail(Error::validation(k, "a recorded payment can only have its notes changed"));
+  return update_in(tx, actor, o, id, patch, *input);
+}
+
+Result<json> Records::update_in(Tx& tx, const Actor& actor, const ObjectDef& o, std::string_view id, const json& patch,
+                                const std::map<std::string, SqlValue>& input) {
+  {
     auto rows = load_for_update(tx, o, actor.workspace_id, id);
     if (!rows) return fail(Error::not_found(o.singular));
     RowView before(*rows, 0);
-    Values v = *input;
+    json before_json = before_image(tx, actor, o, RecordChange::Updated, id);
+    Values v = input;
     if (auto st = check_references(tx, o, actor.workspace_id, v, &before); !st) return fail(st.error());
 
     if (o.has_line_items) {
@@ -381,8 +412,9 @@ Result<json> Records::update(const Actor& actor, const ObjectDef& o, std::string
           add_event(tx, actor, o, id, "field_changed", f.spec.name, before.at(f.spec.column), it->second);
       }
     }
+    if (!before_json.is_null()) notify(tx, actor, o, RecordChange::Updated, before_json, id);
     return load_json(tx, o, actor.workspace_id, id);
-  });
+  }
 }
 
 Result<json> Records::act(const Actor& actor, const ObjectDef& o, std::string_view id, std::string_view action,
@@ -393,11 +425,24 @@ Result<json> Records::act(const Actor& actor, const ObjectDef& o, std::string_vi
 Result<json> Records::act(const Actor& actor, const ObjectDef& o, std::string_view id, std::string_view action,
                           const json& body, const std::map<std::string, SqlValue>& also_set) {
   return db_->write<json>([&](Tx& tx) -> Result<json> {
+    json before;
+    if (load_for_update(tx, o, actor.workspace_id, id)) before = before_image(tx, actor, o, RecordChange::Updated, id);
     auto done = act_in(tx, actor, o, id, action, body);
-    if (!done || also_set.empty()) return done;
-    Values extra(also_set.begin(), also_set.end());
-    extra["updated_at"] = store::now_timestamp();
-    update_columns(tx, o, actor.workspace_id, id, extra);
+    if (!done) return done;
+    if (!also_set.empty()) {
+      Values extra(also_set.begin(), also_set.end());
+      extra["updated_at"] = store::now_timestamp();
+      update_columns(tx, o, actor.workspace_id, id, extra);
+    }
+    if (!before.is_null()) notify(tx, actor, o, RecordChange::Updated, before, id);
+    // The records an action makes: the order of an accepted quote, the draft of an invoiced order.
+    if (o.kind == DocumentKind::Quote && before.is_object() && before["orderId"].is_null() && done->is_object() &&
+        done->value("orderId", json()).is_string())
+      notify(tx, actor, *find_object("orders"), RecordChange::Created, nullptr, (*done)["orderId"].get<std::string>());
+    if (o.kind == DocumentKind::Order && action == "invoice" && before.is_object() && before["invoiceId"].is_null() &&
+        done->is_object() && done->contains("id"))
+      notify(tx, actor, *find_object("invoices"), RecordChange::Created, nullptr, (*done)["id"].get<std::string>());
+    if (also_set.empty()) return done;
     return load_json(tx, o, actor.workspace_id, std::string(id));
   });
 }
@@ -527,7 +572,12 @@ Result<json> act_in(Tx& tx, const Actor& actor, const ObjectDef& o, std::string_
 }  // namespace
 
 Result<std::vector<std::string>> Records::expire_due_quotes(const Actor& actor) {
-  return db_->write<std::vector<std::string>>([&](Tx& tx) -> Result<std::vector<std::string>> {
+  return db_->write<std::vector<std::string>>(
+      [&](Tx& tx) -> Result<std::vector<std::string>> { return expire_due_quotes(tx, actor); });
+}
+
+Result<std::vector<std::string>> Records::expire_due_quotes(Tx& tx, const Actor& actor) {
+  {
     const ObjectDef& quotes = *find_object("quotes");
     const ObjectDef& tasks = *find_object("tasks");
     Rows due = tx.query(kSelectDueQuotes + std::string(tx.lock_suffix()),
@@ -538,13 +588,17 @@ Result<std::vector<std::string>> Records::expire_due_quotes(const Actor& actor) 
       std::string id = q.text("id");
       auto target = billing::apply(billing::QuoteAction::Expire, QuoteStatus::Open);
       if (!target) return fail(target.error());
+      json before = before_image(tx, actor, quotes, RecordChange::Updated, id);
       if (auto st = move_status(tx, actor, quotes, id, "Open", billing::to_string(*target)); !st) return fail(st.error());
       expired.push_back(id);
-      if (q.integer("expiration_reminder_sent") != 0) continue;
+      if (q.integer("expiration_reminder_sent") != 0) {
+        notify(tx, actor, quotes, RecordChange::Updated, before, id);
+        continue;
+      }
       // One follow-up task for the rep who made the quote, due tomorrow.
       std::string task_id = random_id("tsk");
       std::string now = store::now_timestamp();
-      std::string total = q.text("currency") + " " + to_decimal_string(q.integer("total"), q.text("currency"));
+      std::string total = display_money(q.integer("total"), q.text("currency"));
       Values t{{"id", task_id},
                {"created_at", now},
                {"updated_at", now},
@@ -562,9 +616,11 @@ Result<std::vector<std::string>> Records::expire_due_quotes(const Actor& actor) 
       add_event(tx, actor, tasks, task_id, "created");
       update_columns(tx, quotes, actor.workspace_id, id, {{"expiration_reminder_sent", std::int64_t{1}}});
       add_event(tx, actor, quotes, id, "field_changed", "expirationReminderSent", std::int64_t{0}, std::int64_t{1});
+      notify(tx, actor, tasks, RecordChange::Created, nullptr, task_id);
+      notify(tx, actor, quotes, RecordChange::Updated, before, id);
     }
     return expired;
-  });
+  }
 }
 
 }  // namespace settle::crm

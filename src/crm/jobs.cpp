@@ -108,7 +108,8 @@ void BackgroundJobs::run() {
       woken_ = false;
     }
     process_inbox();
-    if (clock::now() >= next_expiry) {
+    for (const auto& turn : turns_) turn();
+    if (options_.expire_every.count() > 0 && clock::now() >= next_expiry) {
       expire_quotes();
       next_expiry = clock::now() + options_.expire_every;
     }

@@ -11,9 +11,11 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "crm/records.hpp"
 #include "crm/stripe_events.hpp"
@@ -25,7 +27,7 @@ struct JobOptions {
   std::chrono::milliseconds inbox_poll{1000};
   std::chrono::seconds reconcile_every{3600};
   std::chrono::seconds first_reconcile_after{30};
-  std::chrono::seconds expire_every{3600};
+  std::chrono::seconds expire_every{3600};  // zero: off (the WF-003 workflow does it)
 };
 
 class BackgroundJobs {
@@ -38,6 +40,9 @@ class BackgroundJobs {
   void stop();
   // Runs the inbox processor now (a webhook was stored).
   void wake();
+  // A job run on every turn of this thread, after the inbox (the workflow engine's runs and
+  // schedules). Add before start().
+  void add_turn(std::function<void()> turn) { turns_.push_back(std::move(turn)); }
 
   // One turn of each job, in the caller's thread (tests, CLI).
   void process_inbox();
@@ -51,6 +56,7 @@ class BackgroundJobs {
   std::shared_ptr<StripeSettings> settings_;
   std::shared_ptr<StripeEvents> events_;
   JobOptions options_;
+  std::vector<std::function<void()>> turns_;  // fixed once started
 
   // Guarded by mutex_.
   std::mutex mutex_;

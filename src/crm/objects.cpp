@@ -76,7 +76,8 @@ std::vector<ObjectDef> build_catalog() {
   std::vector<ObjectDef> c;
   c.push_back(object("companies", "company", DocumentKind::None,
                      {required(text("name", "name", 300)), text("domainName", "domain_name", 300),
-                      text("address", "address"), ro(text("stripeCustomerId", "stripe_customer_id")),
+                      text("address", "address"), ref("primaryContactId", "primary_contact_id", "people"),
+                      ro(text("stripeCustomerId", "stripe_customer_id")),
                       ro(text("stripeDefaultPaymentMethod", "stripe_default_payment_method"))}));
   c.push_back(object("people", "person", DocumentKind::None,
                      {required(text("firstName", "first_name", 200)), text("lastName", "last_name", 200),
@@ -90,7 +91,8 @@ std::vector<ObjectDef> build_catalog() {
   c.push_back(object("projects", "project", DocumentKind::None,
                      {required(text("name", "name", 300)), enumeration("status", "status", kProjectStatuses),
                       money("budget", "budget"), text("currency", "currency", 3),
-                      ref("companyId", "company_id", "companies")}));
+                      ref("companyId", "company_id", "companies"), text("code", "code", 64),
+                      f("startDate", "start_date", FieldType::Date), f("endDate", "end_date", FieldType::Date)}));
   c.push_back(object(
       "quotes", "quote", DocumentKind::Quote,
       {ro(text("quoteNumber", "quote_number")), enumeration("status", "status", quote_statuses, Access::ReadOnly),
@@ -150,11 +152,17 @@ std::vector<ObjectDef> build_catalog() {
                      {required(text("description", "description", 2000)), required(money("amount", "amount")),
                       required(text("currency", "currency", 3)), required(f("date", "date", FieldType::Date)),
                       text("vendor", "vendor", 300), text("category", "category", 100),
-                      ref("projectId", "project_id", "projects")}));
+                      ref("projectId", "project_id", "projects"), ref("companyId", "company_id", "companies")}));
   c.push_back(object("tasks", "task", DocumentKind::None,
                      {required(text("title", "title", 500)), text("body", "body", 20000),
                       f("dueAt", "due_at", FieldType::Timestamp), enumeration("status", "status", kTaskStatuses),
                       ref("assigneeId", "assignee_id", ""),
+                      enumeration("targetObject", "target_object",
+                                  {"companies", "people", "products", "projects", "quotes", "orders", "invoices",
+                                   "payments", "expenses"}),
+                      f("targetId", "target_id", FieldType::Id)}));
+  c.push_back(object("notes", "note", DocumentKind::None,
+                     {required(text("title", "title", 500)), text("body", "body", 100000),
                       enumeration("targetObject", "target_object",
                                   {"companies", "people", "products", "projects", "quotes", "orders", "invoices",
                                    "payments", "expenses"}),

@@ -20,6 +20,15 @@ using store::SqlValue;
 using store::Tx;
 
 std::string_view to_string(Role role) { return role == Role::Admin ? "ADMIN" : "MEMBER"; }
+
+std::string_view to_string(RecordChange change) {
+  switch (change) {
+    case RecordChange::Created: return "created";
+    case RecordChange::Updated: return "updated";
+    case RecordChange::Deleted: return "deleted";
+  }
+  return "updated";
+}
 std::optional<Role> parse_role(std::string_view text) {
   if (text == "ADMIN") return Role::Admin;
   if (text == "MEMBER") return Role::Member;
@@ -368,6 +377,23 @@ store::Params named(const std::vector<SqlValue>& values, int first) {
 
 Records::Records(std::shared_ptr<store::Database> db) : db_(std::move(db)) {}
 
+json Records::before_image(Tx& tx, const Actor& actor, const ObjectDef& object, RecordChange change,
+                           std::string_view id) {
+  if (!observer_ || change == RecordChange::Created || !observer_->watches(actor.workspace_id, object, change))
+    return nullptr;
+  auto before = load_json(tx, object, actor.workspace_id, id, true);
+  return before ? *before : json(nullptr);
+}
+
+void Records::notify(Tx& tx, const Actor& actor, const ObjectDef& object, RecordChange change, const json& before,
+                     std::string_view id) {
+  if (!observer_ || !observer_->watches(actor.workspace_id, object, change)) return;
+  auto after = load_json(tx, object, actor.workspace_id, id, true);
+  if (!after) return;
+  if (change == RecordChange::Updated && before == *after) return;  // nothing changed
+  observer_->on_change(tx, actor, object, change, before, *after);
+}
+
 Result<Page> Records::list(const Actor& actor, const ObjectDef& object, const store::ListQuery& query) {
   // The page and its totalCount in one read transaction, which is one snapshot, so that
   // they agree while records are created or deleted beside them.
@@ -435,6 +461,10 @@ Result<json> Records::get(const Actor& actor, const ObjectDef& object, std::stri
   return db_->read<json>([&](Tx& tx) { return load_json(tx, object, actor.workspace_id, id); });
 }
 
+Result<json> Records::get(Tx& tx, const Actor& actor, const ObjectDef& object, std::string_view id) {
+  return load_json(tx, object, actor.workspace_id, id);
+}
+
 Result<json> Records::timeline(const Actor& actor, const ObjectDef& object, std::string_view id) {
   return db_->read<json>([&](Tx& tx) -> Result<json> {
     if (!load(tx, object, actor.workspace_id, id, true)) return fail(Error::not_found(object.singular));
@@ -460,7 +490,11 @@ Result<json> Records::timeline(const Actor& actor, const ObjectDef& object, std:
 }
 
 Result<json> Records::remove(const Actor& actor, const ObjectDef& object, std::string_view id) {
-  return db_->write<json>([&](Tx& tx) -> Result<json> {
+  return db_->write<json>([&](Tx& tx) -> Result<json> { return remove(tx, actor, object, id); });
+}
+
+Result<json> Records::remove(Tx& tx, const Actor& actor, const ObjectDef& object, std::string_view id) {
+  {
     auto rows = load_for_update(tx, object, actor.workspace_id, id);
     if (!rows) return fail(Error::not_found(object.singular));
     RowView r(*rows, 0);
@@ -478,6 +512,7 @@ Result<json> Records::remove(const Actor& actor, const ObjectDef& object, std::s
       return fail(Error::conflict("payments cannot be deleted; record a refund instead"));
     if (object.kind == DocumentKind::Order && !r.is_null("invoice_id"))
       return fail(Error::conflict("an invoiced order cannot be deleted", "invoiceId"));
+    json before = before_image(tx, actor, object, RecordChange::Deleted, id);
     std::string now = store::now_timestamp();
     update_columns(tx, object, actor.workspace_id, id, {{"deleted_at", now}, {"updated_at", now}});
     if (object.kind == DocumentKind::Invoice && !r.is_null("order_id")) {
@@ -489,8 +524,9 @@ Result<json> Records::remove(const Actor& actor, const ObjectDef& object, std::s
               {{"ws", actor.workspace_id}, {"id", std::string(id)}});
     }
     add_event(tx, actor, object, id, "deleted");
+    notify(tx, actor, object, RecordChange::Deleted, before, id);
     return load_json(tx, object, actor.workspace_id, id, true);
-  });
+  }
 }
 
 Result<json> Records::restore(const Actor& actor, const ObjectDef& object, std::string_view id) {
@@ -500,6 +536,7 @@ Result<json> Records::restore(const Actor& actor, const ObjectDef& object, std::
     if (RowView(*rows, 0).is_null("deleted_at")) return load_json(tx, object, actor.workspace_id, id);
     update_columns(tx, object, actor.workspace_id, id, {{"deleted_at", nullptr}, {"updated_at", store::now_timestamp()}});
     add_event(tx, actor, object, id, "restored");
+    notify(tx, actor, object, RecordChange::Created, nullptr, id);  // back among the live records
     return load_json(tx, object, actor.workspace_id, id);
   });
 }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -26,10 +27,36 @@ std::optional<Role> parse_role(std::string_view text);
 
 // Who is acting: every operation is scoped to actor.workspace_id.
 struct Actor {
+  Actor() = default;
+  Actor(std::string workspace, std::string user, std::string who, Role r)
+      : workspace_id(std::move(workspace)), user_id(std::move(user)), label(std::move(who)), role(r) {}
+
   std::string workspace_id;
   std::string user_id;  // empty for an API key
   std::string label;    // "ada@phos-ind.com" or "api key 'zapier'" for the timeline
   Role role = Role::Member;
+  // Set when a workflow run acts: how deep in a chain of runs triggered by runs' own writes
+  // it is (loop safety), and which run it is (for the timeline and the runs it triggers).
+  int workflow_depth = 0;
+  std::string workflow_run_id;
+};
+
+enum class RecordChange { Created, Updated, Deleted };
+std::string_view to_string(RecordChange change);
+
+// Told of every record change, inside the transaction that makes it: what it does there
+// (the workflow engine queues runs of record-triggered workflows) commits or rolls back
+// with the change itself, so no change is missed and none is seen twice.
+class RecordObserver {
+ public:
+  virtual ~RecordObserver() = default;
+  // Cheap, called first: whether a change of this kind on `object` interests the observer
+  // (when not, Records does not read the record's before image for it).
+  virtual bool watches(const std::string& workspace_id, const ObjectDef& object, RecordChange change) = 0;
+  // `before` is null on Created, `after` is the record as the API shows it (deleted: as it
+  // was deleted). Throws to roll the change back when it cannot record what it must.
+  virtual void on_change(store::Tx& tx, const Actor& actor, const ObjectDef& object, RecordChange change,
+                         const json& before, const json& after) = 0;
 };
 
 struct Page {
@@ -50,6 +77,13 @@ class Records {
   Result<json> update(const Actor& actor, const ObjectDef& object, std::string_view id, const json& patch);
   Result<json> remove(const Actor& actor, const ObjectDef& object, std::string_view id);   // soft delete
   Result<json> restore(const Actor& actor, const ObjectDef& object, std::string_view id);
+  // create, update and remove inside the caller's transaction (a workflow step commits its
+  // change together with the record of having made it).
+  Result<json> create(store::Tx& tx, const Actor& actor, const ObjectDef& object, const json& body);
+  Result<json> update(store::Tx& tx, const Actor& actor, const ObjectDef& object, std::string_view id,
+                      const json& patch);
+  Result<json> remove(store::Tx& tx, const Actor& actor, const ObjectDef& object, std::string_view id);
+  Result<json> get(store::Tx& tx, const Actor& actor, const ObjectDef& object, std::string_view id);
   Result<json> timeline(const Actor& actor, const ObjectDef& object, std::string_view id);
 
   // Lifecycle actions (POST /rest/{object}/{id}/{action}), each one transaction.
@@ -67,11 +101,27 @@ class Records {
   // each gets one follow-up Task for its sales rep (the quote's creator), marked by
   // expirationReminderSent so that no quote gets two. Answers the ids of the quotes it expired.
   Result<std::vector<std::string>> expire_due_quotes(const Actor& actor);
+  Result<std::vector<std::string>> expire_due_quotes(store::Tx& tx, const Actor& actor);
 
   store::Database& db() { return *db_; }
 
+  // Set once before serving (not guarded: never changed while requests run).
+  void set_observer(std::shared_ptr<RecordObserver> observer) { observer_ = std::move(observer); }
+  // For the other writers of records (the Stripe sync): the record's before image when the
+  // observer watches this change (else null), and the notification after it.
+  json before_image(store::Tx& tx, const Actor& actor, const ObjectDef& object, RecordChange change,
+                    std::string_view id);
+  void notify(store::Tx& tx, const Actor& actor, const ObjectDef& object, RecordChange change, const json& before,
+              std::string_view id);
+
  private:
+  Result<json> create_in(store::Tx& tx, const Actor& actor, const ObjectDef& object, const json& body,
+                         const std::map<std::string, store::SqlValue>& input);
+  Result<json> update_in(store::Tx& tx, const Actor& actor, const ObjectDef& object, std::string_view id,
+                         const json& patch, const std::map<std::string, store::SqlValue>& input);
+
   std::shared_ptr<store::Database> db_;
+  std::shared_ptr<RecordObserver> observer_;
 };
 
 }  // namespace settle::crm

@@ -139,9 +139,12 @@ Result<int> StripeEvents::finish(const std::vector<Outcome>& outcomes) {
                                       {"id", o.event_id},
                                       {"me", instance_},
                                       {"lease", o.lease}});
-      if (n == 1)
+      if (n == 1) {
         ++recorded;
-      else
+        // Stripe-event workflows start in the transaction that records the outcome: once
+        // per event, however often it is delivered; a failed event waits for its retry.
+        if (on_settled_ && !failed) on_settled_(tx, o.workspace_id, o.event_id);
+      } else
         spdlog::info("stripe event {}: its lease ran out and another processor claimed it; outcome '{}' not recorded",
                      o.event_id, o.status);
     }

@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,6 +69,11 @@ class StripeEvents {
   Outcome apply(const Claimed& event);
   Result<int> finish(const std::vector<Outcome>& outcomes);
 
+  // Called inside finish()'s transaction for each event that was processed or ignored (the
+  // workflow engine's Stripe-event trigger); set once before processing starts.
+  using SettledHook = std::function<void(store::Tx&, const std::string& workspace_id, const std::string& event_id)>;
+  void set_on_settled(SettledHook hook) { on_settled_ = std::move(hook); }
+
   // Ends the leases this instance left when it stopped (crashed) with events claimed but
   // not finished, so they are applied now instead of when their lease ends. Call at start,
   // before processing: another instance's leases are left alone.
@@ -85,6 +91,7 @@ class StripeEvents {
   std::shared_ptr<StripeSettings> settings_;
   std::shared_ptr<StripeSync> sync_;
   std::string instance_;
+  SettledHook on_settled_;
 };
 
 // The wait before attempt `attempts + 1` of a failed event.

@@ -98,9 +98,7 @@ std::string with_hash(std::string_view step, const FormParams& params) {
 
 std::string timestamp_of_unix(std::int64_t seconds) { return store::format_timestamp(seconds * 1000); }
 
-std::string display_amount(std::int64_t amount, const std::string& currency) {
-  return currency + " " + to_decimal_string(amount, currency);
-}
+std::string display_amount(std::int64_t amount, const std::string& currency) { return display_money(amount, currency); }
 
 // The page where a person looks at a Stripe quote: the sandbox's hosted page, or the
 // quote in Stripe's dashboard (Stripe has no public page for a quote; the customer gets
@@ -795,6 +793,7 @@ struct Outbound {
       auto rows = load_for_update(tx, o, ws(), id);
       if (!rows) return fail(Error::not_found("invoice"));
       RowView inv(*rows, 0);
+      json before = records.before_image(tx, actor, o, RecordChange::Updated, id);
       std::set<std::string> known_intents, known_refunds;
       std::int64_t paid = 0, refunded = 0;
       Rows recorded = tx.query(kSelectInvoicePayments, {{"ws", ws()}, {"invoice", std::string(id)}});
@@ -867,6 +866,7 @@ struct Outbound {
                      ". The customer can try again on the invoice's payment page: " +
                      invoice.hosted_invoice_url.value_or(""),
                  "invoices", std::string(id));
+      if (!before.is_null()) records.notify(tx, actor, o, RecordChange::Updated, before, id);
       return load_json(tx, o, ws(), id);
     });
   }

@@ -129,11 +129,12 @@ std::string content_type_for(const std::filesystem::path& p) {
 }  // namespace
 
 Api::Api(std::shared_ptr<crm::Records> records, std::shared_ptr<crm::Accounts> accounts, StripeServices stripe,
-         ApiOptions options)
+         ApiOptions options, std::shared_ptr<workflow::Engine> workflows)
     : records_(std::move(records)),
       accounts_(std::move(accounts)),
       stripe_(std::move(stripe)),
       options_(std::move(options)),
+      workflows_(std::move(workflows)),
       sign_in_by_address_(options_.limits.sign_in_per_address.limit, options_.limits.sign_in_per_address.window),
       sign_in_by_email_(options_.limits.sign_in_per_email.limit, options_.limits.sign_in_per_email.window),
       sign_up_by_address_(options_.limits.sign_up_per_address.limit, options_.limits.sign_up_per_address.window),
@@ -501,6 +502,85 @@ void Api::add_routes() {
   add_route(Access::Member, "GET", "/rest/dashboard", authed([this, render](Request&, const Actor& a) {
                 return render(200, crm::dashboard(records_->db(), a));
               }));
+
+  // --- workflows (src/workflow, docs/workflows.md) -------------------------------------------
+  if (workflows_) {
+    auto& wf = *workflows_;
+    auto with_body = [](auto fn) {
+      return [fn](Request& r, const Actor& a) -> Response {
+        auto body = parse_body(r);
+        return body ? fn(r, a, *body) : error_response(body.error());
+      };
+    };
+    add_route(Access::Member, "GET", "/rest/workflows",
+              authed([&wf, render](Request&, const Actor& a) { return render(200, wf.list(a)); }));
+    add_route(Access::Admin, "POST", "/rest/workflows", admin(with_body([&wf, render](Request&, const Actor& a, const json& b) {
+                return render(201, wf.create(a, b));
+              })));
+    add_route(Access::Member, "GET", "/rest/workflows/{id}",
+              authed([&wf, render](Request& r, const Actor& a) { return render(200, wf.get(a, r.param("id"))); }));
+    add_route(Access::Admin, "PATCH", "/rest/workflows/{id}",
+              admin(with_body([&wf, render](Request& r, const Actor& a, const json& b) {
+                return render(200, wf.update(a, r.param("id"), b));
+              })));
+    add_route(Access::Admin, "DELETE", "/rest/workflows/{id}",
+              admin([&wf, render](Request& r, const Actor& a) { return render(200, wf.remove(a, r.param("id"))); }));
+    add_route(Access::Admin, "POST", "/rest/workflows/{id}/copy",
+              admin([&wf, render](Request& r, const Actor& a) { return render(201, wf.copy(a, r.param("id"))); }));
+    add_route(Access::Admin, "PUT", "/rest/workflows/{id}/draft",
+              admin(with_body([&wf, render](Request& r, const Actor& a, const json& b) {
+                return render(200, wf.save_draft(a, r.param("id"), b));
+              })));
+    // Members may run a MANUAL workflow; the engine asks for ADMIN for any other trigger.
+    add_route(Access::Member, "POST", "/rest/workflows/{id}/run",
+              authed(with_body([&wf, render](Request& r, const Actor& a, const json& b) {
+                return render(201, wf.run_manually(a, r.param("id"), b));
+              })));
+    add_route(Access::Admin, "POST", "/rest/workflows/{id}/webhook-secret",
+              admin([&wf, render](Request& r, const Actor& a) {
+                return render(201, wf.rotate_webhook_secret(a, r.param("id")));
+              }));
+    add_route(Access::Member, "GET", "/rest/workflow-versions", authed([&wf, render](Request& r, const Actor& a) {
+                std::string workflow_id;
+                for (const auto& [k, v] : r.query_params())
+                  if (k == "workflowId") workflow_id = v;
+                if (workflow_id.empty()) return error_response(Error::bad_request("workflowId is required", "workflowId"));
+                return render(200, wf.list_versions(a, workflow_id));
+              }));
+    add_route(Access::Member, "GET", "/rest/workflow-versions/{id}",
+              authed([&wf, render](Request& r, const Actor& a) { return render(200, wf.get_version(a, r.param("id"))); }));
+    add_route(Access::Admin, "POST", "/rest/workflow-versions/{id}/activate",
+              admin([&wf, render](Request& r, const Actor& a) { return render(200, wf.activate(a, r.param("id"))); }));
+    add_route(Access::Admin, "POST", "/rest/workflow-versions/{id}/deactivate",
+              admin([&wf, render](Request& r, const Actor& a) { return render(200, wf.deactivate(a, r.param("id"))); }));
+    add_route(Access::Admin, "POST", "/rest/workflow-versions/{id}/archive",
+              admin([&wf, render](Request& r, const Actor& a) { return render(200, wf.archive(a, r.param("id"))); }));
+    add_route(Access::Member, "GET", "/rest/workflow-runs",
+              authed([&wf, render](Request& r, const Actor& a) { return render(200, wf.list_runs(a, r.query_params())); }));
+    add_route(Access::Member, "GET", "/rest/workflow-runs/{id}",
+              authed([&wf, render](Request& r, const Actor& a) { return render(200, wf.get_run(a, r.param("id"))); }));
+    add_route(Access::Admin, "POST", "/rest/workflow-runs/{id}/retry",
+              admin([&wf, render](Request& r, const Actor& a) { return render(200, wf.retry_run(a, r.param("id"))); }));
+    add_route(Access::Admin, "PUT", "/rest/settings/time-zone",
+              admin(with_body([&wf, render](Request&, const Actor& a, const json& b) {
+                return render(200, wf.set_time_zone(a, b));
+              })));
+    // Inbound webhooks: the workspace's API key, or the workflow's Settle-Signature. Failed
+    // authentications count against the caller's address, as token checks do.
+    add_route(Access::Public, "POST", "/webhooks/workflows/{id}", [this, &wf, render](Request& r) {
+      std::optional<Actor> actor;
+      if (std::string key = bearer(r); !key.empty()) {
+        auto a = accounts_->authenticate_api_key(key);
+        if (!a) return error_response(a.error());
+        actor = *a;
+      }
+      auto result = wf.receive_webhook(r.param("id"), actor, r.header("settle-signature"), r.body);
+      if (!result && (result.error().code == ErrorCode::Unauthenticated || result.error().field == "Settle-Signature"))
+        if (auto st = within_limits({{&token_check_by_address_, client_address(r)}}); !st)
+          return error_response(st.error());
+      return render(202, result);
+    });
+  }
 
   // --- CRM records ------------------------------------------------------------------------------
   add_route(Access::Member, "GET", "/rest/{object}", authed(with_object([this](Request& r, const Actor& a, const crm::ObjectDef& o) {

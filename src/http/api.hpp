@@ -1,6 +1,7 @@
 // Settle's HTTP API: the REST resources under /rest (Twenty CRM's conventions), sign-in
 // under /auth, and the OpenAPI document. Handlers are thin: they authenticate, parse, call
-// a domain function (crm::Records, crm::Accounts, crm::StripeSettings, crm::WebhookInbox) and render its result or its error.
+// a domain function (crm::Records, crm::Accounts, crm::StripeSettings, crm::WebhookInbox,
+// workflow::Engine) and render its result or its error.
 // The route table is the single source for the router and /rest/openapi.json.
 #pragma once
 
@@ -19,6 +20,7 @@
 #include "crm/stripe_sync.hpp"
 #include "crm/webhook_inbox.hpp"
 #include "net/router.hpp"
+#include "workflow/workflow.hpp"
 
 namespace settle::http {
 
@@ -72,8 +74,9 @@ struct StripeServices {
 
 class Api {
  public:
+  // `workflows` serves /rest/workflows* and /webhooks/workflows/{id} (none without it).
   Api(std::shared_ptr<crm::Records> records, std::shared_ptr<crm::Accounts> accounts, StripeServices stripe,
-      ApiOptions options = {});
+      ApiOptions options = {}, std::shared_ptr<workflow::Engine> workflows = nullptr);
 
   net::Response handle(net::Request& request);
   // The routes served, as "METHOD pattern" (for the OpenAPI completeness test).
@@ -94,6 +97,7 @@ class Api {
   std::shared_ptr<crm::Accounts> accounts_;
   StripeServices stripe_;
   ApiOptions options_;
+  std::shared_ptr<workflow::Engine> workflows_;
   net::Router router_;
   std::vector<ApiRoute> api_routes_;
   nlohmann::json openapi_;

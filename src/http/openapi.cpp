@@ -158,6 +158,8 @@ json build_openapi(const std::vector<ApiRoute>& routes) {
     std::string method = ascii_lower(route.method);
     if (route.pattern.find("{object}") == std::string::npos) {
       std::string tag = route.pattern.rfind("/auth", 0) == 0 ? "auth" : "workspace";
+      if (route.pattern.rfind("/rest/workflow", 0) == 0 || route.pattern.rfind("/webhooks/workflows", 0) == 0)
+        tag = "workflows";
       doc["paths"][route.pattern][method] = operation(method, route.pattern, nullptr, tag, route.access);
       continue;
     }

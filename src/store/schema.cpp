@@ -247,6 +247,75 @@ const std::vector<Migration>& migrations() {
            "UPDATE outbox SET body = '(withheld: this message held a one-time code in plain text)' "
            "WHERE kind IN ('email_verification', 'domain_validation') AND sent_at IS NULL",
        }},
+      {5,
+       "workflows",
+       {
+           // A workflow is a name and its versions; exactly one version may be ACTIVE (the
+           // partial unique index), runs keep the version they started on. builtin_key names
+           // the shipped definitions (WF-001 ...) so that each is installed once per workspace.
+           // Hitting a rate limit is counted on the workflow, for the API and the UI to show.
+           "CREATE TABLE workflows (workspace_id TEXT NOT NULL REFERENCES workspaces(id), id TEXT NOT NULL, "
+           "name TEXT NOT NULL, description TEXT, builtin_key TEXT, max_runs_per_minute INTEGER NOT NULL DEFAULT 600, "
+           "throttled_count INTEGER NOT NULL DEFAULT 0, last_throttled_at TEXT, webhook_secret_sealed TEXT, "
+           "created_at TEXT NOT NULL, updated_at TEXT NOT NULL, deleted_at TEXT, created_by TEXT, "
+           "PRIMARY KEY (workspace_id, id))",
+           "CREATE UNIQUE INDEX workflows_builtin ON workflows (workspace_id, builtin_key)",
+           "CREATE TABLE workflow_versions (workspace_id TEXT NOT NULL REFERENCES workspaces(id), id TEXT NOT NULL, "
+           "workflow_id TEXT NOT NULL, number INTEGER NOT NULL, status TEXT NOT NULL, trigger_type TEXT NOT NULL, "
+           "trigger_object TEXT, definition TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, "
+           "created_by TEXT, PRIMARY KEY (workspace_id, id), "
+           "FOREIGN KEY (workspace_id, workflow_id) REFERENCES workflows (workspace_id, id))",
+           "CREATE UNIQUE INDEX workflow_versions_active ON workflow_versions (workspace_id, workflow_id) "
+           "WHERE status = 'ACTIVE'",
+           "CREATE INDEX workflow_versions_trigger ON workflow_versions (status, trigger_type, trigger_object)",
+           // A run: its trigger's data, its progress and its lease. next_attempt_at is when it
+           // is due (a lease while an instance runs it, a back-off or a delay's end while it
+           // waits, NULL once it ended). dedup_key makes a trigger fire once: a record event,
+           // a Stripe event, a schedule tick.
+           "CREATE TABLE workflow_runs (workspace_id TEXT NOT NULL REFERENCES workspaces(id), id TEXT NOT NULL, "
+           "workflow_id TEXT NOT NULL, version_id TEXT NOT NULL, status TEXT NOT NULL, trigger_type TEXT NOT NULL, "
+           "trigger_data TEXT NOT NULL, depth INTEGER NOT NULL DEFAULT 0, dedup_key TEXT, "
+           "next_attempt_at TEXT, claimed_by TEXT, steps_executed INTEGER NOT NULL DEFAULT 0, "
+           "error TEXT, error_step TEXT, created_at TEXT NOT NULL, started_at TEXT, ended_at TEXT, "
+           "updated_at TEXT NOT NULL, PRIMARY KEY (workspace_id, id), "
+           "FOREIGN KEY (workspace_id, version_id) REFERENCES workflow_versions (workspace_id, id))",
+           "CREATE UNIQUE INDEX workflow_runs_dedup ON workflow_runs (workspace_id, dedup_key)",
+           "CREATE INDEX workflow_runs_due ON workflow_runs (next_attempt_at)",
+           "CREATE INDEX workflow_runs_workflow ON workflow_runs (workspace_id, workflow_id, created_at)",
+           "CREATE INDEX workflow_runs_created ON workflow_runs (workspace_id, created_at)",
+           // Each step of a run (an iterator's steps once per item: key "step#3"): status,
+           // attempts, what it was given and what it answered. A step that changes only this
+           // database commits its change together with its COMPLETED row, so it happens once.
+           "CREATE TABLE workflow_run_steps (workspace_id TEXT NOT NULL REFERENCES workspaces(id), "
+           "run_id TEXT NOT NULL, step_key TEXT NOT NULL, step_id TEXT NOT NULL, type TEXT NOT NULL, "
+           "position INTEGER NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, "
+           "attempt_group INTEGER NOT NULL DEFAULT 0, input TEXT, output TEXT, error TEXT, started_at TEXT, "
+           "ended_at TEXT, retry_at TEXT, attempt_log TEXT, PRIMARY KEY (workspace_id, run_id, step_key))",
+           // The next tick of each active schedule; an instance fires a tick by moving
+           // next_fire_at forward (compare-and-set), so exactly one instance fires it.
+           "CREATE TABLE workflow_schedules (workspace_id TEXT NOT NULL REFERENCES workspaces(id), "
+           "version_id TEXT NOT NULL, next_fire_at TEXT NOT NULL, last_fired_at TEXT, "
+           "PRIMARY KEY (workspace_id, version_id))",
+           // The workspace's zone: schedules and reports are in its local time.
+           "ALTER TABLE workspaces ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC'",
+           // What WF-008 matches an expense on, and WF-010 greets.
+           "ALTER TABLE projects ADD COLUMN code TEXT",
+           "ALTER TABLE projects ADD COLUMN start_date TEXT",
+           "ALTER TABLE projects ADD COLUMN end_date TEXT",
+           "ALTER TABLE expenses ADD COLUMN company_id TEXT",
+           "ALTER TABLE companies ADD COLUMN primary_contact_id TEXT",
+           // Notes on records (WF-009 keeps each budget report as one).
+           "CREATE TABLE notes (workspace_id TEXT NOT NULL REFERENCES workspaces(id), id TEXT NOT NULL, "
+           "created_at TEXT NOT NULL, updated_at TEXT NOT NULL, deleted_at TEXT, created_by TEXT, "
+           "title TEXT NOT NULL, body TEXT, target_object TEXT, target_id TEXT, PRIMARY KEY (workspace_id, id))",
+           "CREATE INDEX notes_target ON notes (workspace_id, target_object, target_id)",
+           // Workflow mail: a follow-up may be queued as a draft for a person to review, and
+           // may carry a quote's or invoice's PDF; the run step that queued it is kept.
+           "ALTER TABLE outbox ADD COLUMN status TEXT NOT NULL DEFAULT 'queued'",
+           "ALTER TABLE outbox ADD COLUMN attachment_object TEXT",
+           "ALTER TABLE outbox ADD COLUMN attachment_id TEXT",
+           "ALTER TABLE outbox ADD COLUMN source TEXT",
+       }},
   };
   return kMigrations;
 }

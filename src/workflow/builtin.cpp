@@ -1,0 +1,130 @@
+#include "workflow/builtin.hpp"
+
+namespace settle::workflow {
+
+namespace {
+
+using json = nlohmann::json;
+
+BuiltinWorkflow expire_quotes() {
+  json follow_up = {
+      {"id", "has_contact"},
+      {"type", "IF"},
+      {"name", "The quote names a contact"},
+      {"condition", {{"left", "{{item.personId}}"}, {"op", "isNotEmpty"}}},
+      {"then",
+       json::array({{{"id", "contact"},
+                     {"type", "FIND_RECORDS"},
+                     {"name", "The quote's contact"},
+                     {"object", "people"},
+                     {"filter", "id[eq]:{{item.personId}}"},
+                     {"limit", 1}},
+                    {{"id", "follow_up"},
+                     {"type", "SEND_EMAIL"},
+                     {"name", "Follow-up email, drafted for the rep to review"},
+                     {"draft", true},
+                     {"to", "{{steps.contact.first.email}}"},
+                     {"subject", "Your quote {{item.quoteNumber}} has expired"},
+                     {"body",
+                      "Hello {{steps.contact.first.firstName}},\n\nour quote {{item.quoteNumber}} for "
+                      "{{item.total | money: item.currency}} expired on {{item.expiresAt | date: \"%d %B %Y\"}}. "
+                      "Would you like us to send you an updated one?\n\nBest regards,\n{{workspace.name}}"}}})}};
+  return {"WF-003",
+          "Expire overdue quotes",
+          "Every day at 06:00 in the workspace's zone: Open quotes past their expiry become Expired, the rep who made "
+          "each gets a follow-up task, and a follow-up email to the quote's contact is drafted for review.",
+          {{"trigger", {{"type", "SCHEDULE"}, {"cron", "0 6 * * *"}, {"timezone", "workspace"}}},
+           {"steps",
+            json::array({{{"id", "expire"}, {"type", "EXPIRE_QUOTES"}, {"name", "Expire quotes past expiresAt"}},
+                         {{"id", "each_quote"},
+                          {"type", "ITERATOR"},
+                          {"name", "For each expired quote"},
+                          {"items", "{{steps.expire.quotes}}"},
+                          {"steps", json::array({follow_up})}}})}}};
+}
+
+BuiltinWorkflow link_expenses() {
+  return {"WF-008",
+          "Link new expenses to projects",
+          "A new expense without a project is linked to the open project it matches: the project whose code the "
+          "description names, else the one project of the expense's company whose dates hold the expense's date, "
+          "else the company's only open project. Nothing is linked when the match is ambiguous.",
+          {{"trigger", {{"type", "RECORD_CREATED"}, {"object", "expenses"}, {"filter", "projectId[is]:NULL"}}},
+           {"steps", json::array({{{"id", "match"},
+                                   {"type", "MATCH_PROJECT"},
+                                   {"name", "Find the matching project"},
+                                   {"expenseId", "{{trigger.record.id}}"}},
+                                  {{"id", "matched"},
+                                   {"type", "FILTER"},
+                                   {"name", "Exactly one project matched"},
+                                   {"condition", {{"left", "{{steps.match.projectId}}"}, {"op", "isNotEmpty"}}}},
+                                  {{"id", "link"},
+                                   {"type", "UPDATE_RECORD"},
+                                   {"name", "Link the expense"},
+                                   {"object", "expenses"},
+                                   {"recordId", "{{trigger.record.id}}"},
+                                   {"values", {{"projectId", "{{steps.match.projectId}}"}}}}})}}};
+}
+
+BuiltinWorkflow budget_report() {
+  std::string month = "{{trigger.localTime | date: \"%B %Y\"}}";
+  return {"WF-009",
+          "Monthly budget report",
+          "On the 1st of each month at 08:00 in the workspace's zone: budget, spent, remaining and % used of every "
+          "open project with a budget, emailed to the ADMINs and kept as a note.",
+          {{"trigger", {{"type", "SCHEDULE"}, {"cron", "0 8 1 * *"}, {"timezone", "workspace"}}},
+           {"steps", json::array({{{"id", "report"}, {"type", "BUDGET_REPORT"}, {"name", "Budget per project"}},
+                                  {{"id", "admins"}, {"type", "FIND_MEMBERS"}, {"name", "The ADMINs"}, {"role", "ADMIN"}},
+                                  {{"id", "mail_admins"},
+                                   {"type", "ITERATOR"},
+                                   {"name", "Email each ADMIN"},
+                                   {"items", "{{steps.admins.members}}"},
+                                   {"steps", json::array({{{"id", "send_report"},
+                                                           {"type", "SEND_EMAIL"},
+                                                           {"to", "{{item.email}}"},
+                                                           {"subject", "Budget report, " + month},
+                                                           {"body", "{{steps.report.text}}"}}})}},
+                                  {{"id", "note"},
+                                   {"type", "CREATE_RECORD"},
+                                   {"name", "Keep the report as a note"},
+                                   {"object", "notes"},
+                                   {"values", {{"title", "Budget report, " + month}, {"body", "{{steps.report.text}}"}}}}})}}};
+}
+
+BuiltinWorkflow welcome_company() {
+  return {"WF-010",
+          "Welcome new companies",
+          "A new company's primary contact gets a welcome email.",
+          {{"trigger", {{"type", "RECORD_CREATED"}, {"object", "companies"}, {"filter", "primaryContactId[is]:NOT_NULL"}}},
+           {"steps",
+            json::array({{{"id", "contact"},
+                          {"type", "FIND_RECORDS"},
+                          {"name", "The primary contact"},
+                          {"object", "people"},
+                          {"filter", "id[eq]:{{trigger.record.primaryContactId}}"},
+                          {"limit", 1}},
+                         {{"id", "has_email"},
+                          {"type", "FILTER"},
+                          {"name", "The contact has an email address"},
+                          {"condition", {{"left", "{{steps.contact.first.email | default: \"\"}}"}, {"op", "isNotEmpty"}}}},
+                         {{"id", "welcome"},
+                          {"type", "SEND_EMAIL"},
+                          {"name", "Welcome email"},
+                          {"to", "{{steps.contact.first.email}}"},
+                          {"subject", "Welcome to {{workspace.name}}, {{trigger.record.name}}"},
+                          {"body",
+                           "Hello {{steps.contact.first.firstName}},\n\nthank you for choosing {{workspace.name}}. "
+                           "We are glad to have {{trigger.record.name}} with us; reply to this email whenever you "
+                           "need anything.\n\nBest regards,\n{{workspace.name}}"},
+                          {"retry", {{"maxAttempts", 3}, {"baseSeconds", 2}}}}})}}};
+}
+
+}  // namespace
+
+const std::vector<BuiltinWorkflow>& builtin_workflows() {
+  static const std::vector<BuiltinWorkflow> kBuiltins = {expire_quotes(), link_expenses(), budget_report(),
+                                                         welcome_company()};
+  return kBuiltins;
+}
+
+}  // namespace settle::workflow

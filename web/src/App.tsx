@@ -1,4 +1,4 @@
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, type ReactNode } from 'react';
 import { Navigate, Route, Routes } from 'react-router-dom';
 import { useSession } from './session';
 import { Layout } from './components/Layout';
@@ -14,6 +14,13 @@ import { Spinner } from './components/ui';
 import { OBJECTS } from './lib/objects';
 
 const Settings = lazy(() => import('./pages/Settings').then((m) => ({ default: m.Settings })));
+const WorkflowsPage = lazy(() => import('./pages/Workflows').then((m) => ({ default: m.WorkflowsPage })));
+const WorkflowPage = lazy(() => import('./pages/Workflows').then((m) => ({ default: m.WorkflowPage })));
+const WorkflowRunPage = lazy(() => import('./pages/Workflows').then((m) => ({ default: m.WorkflowRunPage })));
+
+function Lazy({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<Spinner />}>{children}</Suspense>;
+}
 
 export function App() {
   const { status } = useSession();
@@ -41,6 +48,9 @@ export function App() {
             <Route path=":id" element={<RecordPage object={o.name} />} />
           </Route>
         ))}
+        <Route path="workflows" element={<Lazy><WorkflowsPage /></Lazy>} />
+        <Route path="workflows/:id" element={<Lazy><WorkflowPage /></Lazy>} />
+        <Route path="workflow-runs/:id" element={<Lazy><WorkflowRunPage /></Lazy>} />
         <Route
           path="settings/*"
           element={

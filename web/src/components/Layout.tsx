@@ -15,6 +15,8 @@ const NAV: { to: string; label: string; icon: string }[] = [
   { to: '/projects', label: 'Projects', icon: '◫' },
   { to: '/expenses', label: 'Expenses', icon: '−' },
   { to: '/tasks', label: 'Tasks', icon: '☐' },
+  { to: '/notes', label: 'Notes', icon: '✐' },
+  { to: '/workflows', label: 'Workflows', icon: '⟳' },
 ];
 
 export function Layout() {

@@ -13,8 +13,14 @@ export function StatusBadge({ status }: { status: string | null | undefined }) {
 export function statusTone(status: string): string {
   switch (status) {
     case 'Paid': case 'Accepted': case 'Fulfilled': case 'Invoiced': case 'Completed': case 'DONE': case 'succeeded':
-    case 'processed': case 'VALIDATED': case 'synced':
+    case 'processed': case 'VALIDATED': case 'synced': case 'ACTIVE': case 'COMPLETED':
       return 'green';
+    case 'RUNNING': case 'WAITING':
+      return 'blue';
+    case 'FAILED':
+      return 'red';
+    case 'DEACTIVATED': case 'ARCHIVED': case 'SKIPPED':
+      return 'muted';
     case 'Open': case 'In Progress': case 'Active': case 'IN_PROGRESS': case 'Partially Paid': case 'pending':
       return 'blue';
     case 'Pending Fulfillment': case 'Planned': case 'TODO': case 'PENDING': case 'On Hold': case 'Draft':

@@ -45,12 +45,13 @@ export const OBJECTS: ObjectMeta[] = [
     title: (r) => str(r.name) || 'Company',
     fields: [
       f('name', 'Name', 'text', { required: true }), f('domainName', 'Domain', 'text'), f('address', 'Address', 'longtext'),
+      f('primaryContactId', 'Primary contact', 'ref', { ref: 'people' }),
       ro(f('stripeCustomerId', 'Stripe customer', 'text')), ro(f('createdAt', 'Created', 'datetime')),
     ],
     columns: ['name', 'domainName', 'address', 'createdAt'],
     search: ['name', 'domainName'],
     defaultSort: { field: 'name', direction: 'AscNullsLast' },
-    createFields: ['name', 'domainName', 'address'],
+    createFields: ['name', 'domainName', 'address', 'primaryContactId'],
   },
   {
     name: 'people', label: 'People', singular: 'person',
@@ -150,12 +151,13 @@ export const OBJECTS: ObjectMeta[] = [
     fields: [
       f('name', 'Name', 'text', { required: true }), f('status', 'Status', 'enum', { options: PROJECT_STATUSES }),
       f('budget', 'Budget', 'money'), f('currency', 'Currency', 'currency'), f('companyId', 'Company', 'ref', { ref: 'companies' }),
+      f('code', 'Code', 'text'), f('startDate', 'Start', 'date'), f('endDate', 'End', 'date'),
       ro(f('createdAt', 'Created', 'datetime')),
     ],
-    columns: ['name', 'status', 'companyId', 'budget', 'createdAt'],
-    search: ['name'],
+    columns: ['name', 'code', 'status', 'companyId', 'budget', 'startDate', 'endDate'],
+    search: ['name', 'code'],
     defaultSort: { field: 'name', direction: 'AscNullsLast' },
-    createFields: ['name', 'status', 'companyId', 'budget', 'currency'],
+    createFields: ['name', 'code', 'status', 'companyId', 'budget', 'currency', 'startDate', 'endDate'],
   },
   {
     name: 'expenses', label: 'Expenses', singular: 'expense',
@@ -164,11 +166,12 @@ export const OBJECTS: ObjectMeta[] = [
       f('description', 'Description', 'text', { required: true }), f('amount', 'Amount', 'money', { required: true }),
       f('currency', 'Currency', 'currency', { required: true }), f('date', 'Date', 'date', { required: true }),
       f('vendor', 'Vendor', 'text'), f('category', 'Category', 'text'), f('projectId', 'Project', 'ref', { ref: 'projects' }),
+      f('companyId', 'Company', 'ref', { ref: 'companies' }),
     ],
     columns: ['date', 'description', 'vendor', 'category', 'amount', 'projectId'],
     search: ['description', 'vendor', 'category'],
     defaultSort: { field: 'date', direction: 'DescNullsLast' },
-    createFields: ['description', 'amount', 'currency', 'date', 'vendor', 'category', 'projectId'],
+    createFields: ['description', 'amount', 'currency', 'date', 'vendor', 'category', 'projectId', 'companyId'],
   },
   {
     name: 'tasks', label: 'Tasks', singular: 'task',
@@ -185,6 +188,21 @@ export const OBJECTS: ObjectMeta[] = [
     search: ['title', 'body'],
     defaultSort: { field: 'dueAt', direction: 'AscNullsLast' },
     createFields: ['title', 'status', 'dueAt', 'body'],
+  },
+  {
+    name: 'notes', label: 'Notes', singular: 'note',
+    title: (r) => str(r.title) || 'Note',
+    fields: [
+      f('title', 'Title', 'text', { required: true }), f('body', 'Body', 'longtext'),
+      f('targetObject', 'About (object)', 'enum', {
+        options: ['companies', 'people', 'products', 'projects', 'quotes', 'orders', 'invoices', 'payments', 'expenses'],
+      }),
+      f('targetId', 'About (id)', 'text'), ro(f('createdAt', 'Created', 'datetime')),
+    ],
+    columns: ['title', 'targetObject', 'createdAt'],
+    search: ['title', 'body'],
+    defaultSort: { field: 'createdAt', direction: 'DescNullsLast' },
+    createFields: ['title', 'body', 'targetObject', 'targetId'],
   },
 ];
 

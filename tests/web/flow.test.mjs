@@ -1,7 +1,8 @@
 // The web UI in a real browser (Debian's chromium via playwright-core) against a real
 // Settle and a real Stripe sandbox: sign in, the quote-to-cash flow end to end, a declined
 // card, a Stripe failure and its retry, the order board, Settings for an ADMIN and not for
-// a MEMBER. Screenshots of each key screen go to <build>/test-artifacts/web/.
+// a MEMBER, a workflow built in the editor and its run. Screenshots of each key screen go
+// to <build>/test-artifacts/web/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, shot, startStack } from './harness.mjs';
@@ -282,6 +283,66 @@ describe('Settle web UI', { timeout: 170000 }, () => {
     await page.getByRole('table', { name: 'Approved domains' }).getByText('VALIDATED').waitFor();
     await page.getByRole('link', { name: 'API keys' }).click();
     await page.getByRole('table', { name: 'API keys' }).locator('tbody tr').first().waitFor();
+  });
+
+  it('an ADMIN builds a workflow in the editor, activates it, and its run shows each step', async () => {
+    await page.getByRole('link', { name: 'Workflows', exact: true }).click();
+    await page.getByRole('heading', { name: 'Workflows' }).waitFor();
+    await page.getByRole('table', { name: 'Workflows' }).locator('.badge', { hasText: 'WF-010' }).waitFor();
+    await shot(page, '20-workflows');
+    await page.getByRole('button', { name: 'New workflow' }).click();
+    await page.getByLabel('Name').fill('Call new companies');
+    await page.getByRole('button', { name: 'Create workflow' }).click();
+    await page.getByRole('heading', { name: 'Call new companies' }).waitFor();
+    await page.getByLabel('Trigger type').selectOption('RECORD_CREATED');
+    assert.equal(await page.locator('#wf-trigger-object').inputValue(), 'companies');
+    await page.getByLabel('New step type (workflow)').selectOption('CREATE_TASK');
+    await page.getByRole('button', { name: 'Add step', exact: true }).click();
+    const step = page.getByRole('region', { name: 'Step create_task' });
+    // A reference to a step that does not exist: the server's problem shows at the input.
+    await step.getByLabel('Title').fill('Call {{steps.nope.x}}');
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await step.locator('.problem', { hasText: "'steps.nope.x'" }).waitFor();
+    assert.equal(await step.getByLabel('Title').getAttribute('aria-invalid'), 'true');
+    assert.match(await page.getByTestId('wf-problems').textContent(), /steps\[0\]\.title/);
+    // Activation refuses it too, naming the field.
+    await page.getByRole('button', { name: 'Activate' }).click();
+    await page.locator('.action-error, .record-actions .alert-error', { hasText: 'Not activated' }).waitFor();
+    await shot(page, '21-workflow-problem');
+    await step.getByLabel('Title').fill('Call {{trigger.record.name}}');
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await page.getByTestId('wf-problems').waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Activate' }).click();
+    await page.locator('.record-title .badge', { hasText: /^ACTIVE$/ }).waitFor();
+    await shot(page, '22-workflow-active');
+
+    const company = await stack.api('POST', '/rest/companies', { name: 'Workflow Widgets' });
+    await page.getByRole('tab', { name: 'Runs' }).click();
+    const runs = page.getByRole('table', { name: 'Runs' });
+    await runs.locator('tbody tr', { has: page.locator('.badge', { hasText: /^COMPLETED$/ }) }).first().waitFor({ timeout: 20000 });
+    await shot(page, '23-workflow-runs');
+    await runs.locator('tbody tr').first().getByRole('link').click();
+    await page.locator('.record-title .badge', { hasText: /^COMPLETED$/ }).waitFor();
+    const ran = page.locator('.wf-run-step', { hasText: 'create_task' });
+    await ran.locator('.badge', { hasText: /^COMPLETED$/ }).waitFor();
+    assert.match(await ran.getByLabel('Output of', { exact: false }).textContent(), /Call Workflow Widgets/);
+    await page.locator('.wf-json-block summary', { hasText: 'Show' }).first().click();
+    assert.match(await page.getByLabel('Trigger data').textContent(), new RegExp(company.id));
+    await shot(page, '24-workflow-run');
+    const tasks = await stack.api('GET', '/rest/tasks?filter=title[eq]:%22Call%20Workflow%20Widgets%22');
+    assert.equal(tasks.length, 1);
+
+    // A MEMBER sees Workflows, read-only.
+    const memberContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: stack.url });
+    const m = await memberContext.newPage();
+    await signIn(m, MEMBER);
+    await m.getByRole('link', { name: 'Workflows', exact: true }).click();
+    await m.getByRole('link', { name: 'Call new companies', exact: true }).click();
+    await m.getByRole('heading', { name: 'Call new companies' }).waitFor();
+    assert.equal(await m.getByRole('button', { name: 'Save draft' }).count(), 0);
+    assert.equal(await m.getByRole('button', { name: 'New workflow' }).count(), 0);
+    assert.ok(await m.getByRole('region', { name: 'Step create_task' }).getByLabel('Title').isDisabled());
+    await memberContext.close();
   });
 
   it('switches workspace when the user belongs to several', async () => {

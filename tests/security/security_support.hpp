@@ -71,11 +71,15 @@ struct Workspace {
   std::string signing_secret;  // its Stripe webhook signing secret
   std::map<std::string, std::vector<std::string>> records;  // object name -> ids
   std::vector<std::string> users, api_key_ids, domain_ids, event_ids;
+  // Its workflows (its own and the built-ins), their versions and one run of its own.
+  std::vector<std::string> workflow_ids, workflow_version_ids, workflow_run_ids;
 
   std::vector<std::string> all_ids() const {
     std::vector<std::string> out = {id, marker};
     for (const auto& [object, ids] : records) out.insert(out.end(), ids.begin(), ids.end());
-    for (const auto* list : {&users, &api_key_ids, &domain_ids, &event_ids}) out.insert(out.end(), list->begin(), list->end());
+    for (const auto* list : {&users, &api_key_ids, &domain_ids, &event_ids, &workflow_ids, &workflow_version_ids,
+                             &workflow_run_ids})
+      out.insert(out.end(), list->begin(), list->end());
     return out;
   }
   const std::string& first(const std::string& object) const { return records.at(object).front(); }
@@ -85,8 +89,9 @@ inline constexpr const char* kMemberPassword = "a long member password";
 
 // Seeds `made` over the API with its ADMIN key: a company, person, product, project; quotes
 // Draft, Open and Accepted; the accepted quote's order taken to an Open invoice with a
-// payment, a second order and a Draft invoice; an expense and a task. Then a MEMBER user
-// (signed in) and a MEMBER key, an approved domain, and a settled Stripe event.
+// payment, a second order and a Draft invoice; an expense, a task and a note. Then a MEMBER
+// user (signed in) and a MEMBER key, an approved domain, a settled Stripe event, and a
+// manual workflow of its own (besides the built-ins) with one completed run.
 inline Workspace seed_workspace(TestServer& srv, const crm::NewWorkspace& made, const std::string& subdomain,
                                 const std::string& mail_domain) {
   Workspace w;
@@ -130,6 +135,8 @@ inline Workspace seed_workspace(TestServer& srv, const crm::NewWorkspace& made, 
                                                    {"date", "2026-11-30"}, {"projectId", project}}));
   keep("tasks", call("POST", "/rest/tasks", {{"title", w.marker + " task"}, {"targetObject", "companies"},
                                              {"targetId", company}, {"assigneeId", w.admin_user}}));
+  keep("notes", call("POST", "/rest/notes", {{"title", w.marker + " note"}, {"body", w.marker},
+                                             {"targetObject", "companies"}, {"targetId", company}}));
 
   w.member_email = "member@" + mail_domain;
   w.member_password = kMemberPassword;
@@ -151,13 +158,35 @@ inline Workspace seed_workspace(TestServer& srv, const crm::NewWorkspace& made, 
   Reply delivered = deliver_webhook(srv, subdomain, ignored_event(event), w.signing_secret);
   if (delivered.status != 200) throw std::runtime_error("set-up: webhook -> " + delivered.raw);
   w.event_ids = {event};
-  // The background processor settles the event; a snapshot taken before that would see it move.
-  for (int i = 0; i < 100; ++i) {
+
+  json workflow = call("POST", "/rest/workflows",
+                       {{"name", w.marker + " workflow"},
+                        {"definition",
+                         {{"trigger", {{"type", "MANUAL"}}},
+                          {"steps", json::array({{{"id", "task"}, {"type", "CREATE_TASK"}, {"title", w.marker + " run task"}}})}}}});
+  call("POST", "/rest/workflow-versions/" + workflow["draftVersionId"].get<std::string>() + "/activate");
+  json runs = call("POST", "/rest/workflows/" + workflow["id"].get<std::string>() + "/run", {{"payload", {{"marker", w.marker}}}});
+  w.workflow_run_ids = {runs["runs"][0]["id"].get<std::string>()};
+
+  // The background processor settles the event, finishes the run and installs the built-in
+  // workflows; a snapshot taken before that would see them move.
+  for (int i = 0; i < 200; ++i) {
     auto events = call("GET", "/rest/stripe/events");
-    if (!events.empty() && events[0]["status"] != "pending") return w;
+    auto run = call("GET", "/rest/workflow-runs/" + w.workflow_run_ids[0]);
+    auto workflows = call("GET", "/rest/workflows?limit=100");
+    bool builtins = false;
+    for (const auto& wf : workflows) builtins = builtins || wf.value("builtinKey", json()).is_string();
+    if (!events.empty() && events[0]["status"] != "pending" && run["status"] == "COMPLETED" && builtins) {
+      for (const auto& wf : workflows) {
+        w.workflow_ids.push_back(wf["id"]);
+        for (const auto& v : call("GET", "/rest/workflow-versions?workflowId=" + wf["id"].get<std::string>()))
+          w.workflow_version_ids.push_back(v["id"]);
+      }
+      return w;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  throw std::runtime_error("set-up: the Stripe event of " + subdomain + " was never processed");
+  throw std::runtime_error("set-up: the Stripe event, the workflow run or the built-ins of " + subdomain + " never settled");
 }
 
 // ---- the OpenAPI document's operations ---------------------------------------------------------
@@ -196,6 +225,9 @@ inline std::vector<std::string> ids_for(const std::string& path, size_t brace, c
   if (segment == "api-keys") return w.api_key_ids;
   if (segment == "approved-domains") return w.domain_ids;
   if (segment == "events") return w.event_ids;
+  if (segment == "workflows") return w.workflow_ids;
+  if (segment == "workflow-versions") return w.workflow_version_ids;
+  if (segment == "workflow-runs") return w.workflow_run_ids;
   auto it = w.records.find(segment);
   return it == w.records.end() ? std::vector<std::string>() : it->second;
 }
@@ -357,7 +389,9 @@ inline Snapshot snapshot(TestServer& srv, const std::string& ws) {
 // settings and events): a snapshot that missed them would compare equal for nothing.
 inline std::vector<std::string> empty_tables(const Snapshot& snap) {
   std::vector<std::string> tables = {"workspaces", "users", "workspace_members", "api_keys", "sessions", "approved_domains",
-                                     "stripe_settings", "stripe_events", "line_items", "timeline_events", "outbox"};
+                                     "stripe_settings", "stripe_events", "line_items", "timeline_events", "outbox",
+                                     "workflows", "workflow_versions", "workflow_runs", "workflow_run_steps",
+                                     "workflow_schedules"};
   for (const auto& o : crm::all_objects()) tables.push_back(o.spec.table);
   std::vector<std::string> out;
   for (const auto& t : tables)

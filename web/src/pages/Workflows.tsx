@@ -35,6 +35,16 @@ function problemInputId(field: string): string {
   return 'wf-problems';
 }
 
+/** Focuses the input showing a problem, else the first input of its step (or of the trigger). */
+function focusProblem(field: string) {
+  const t = problemTarget(field);
+  const el = document.getElementById(problemInputId(field))
+    ?? (t.area === 'step' ? document.getElementById(inputId(t.stepPath!, 'id')) : null)
+    ?? (t.area === 'trigger' ? document.getElementById(inputId('trigger', 'type')) : null);
+  el?.focus();
+  el?.scrollIntoView?.({ block: 'center' });
+}
+
 // --- the list -----------------------------------------------------------------------------------
 
 export function WorkflowsPage() {
@@ -493,7 +503,7 @@ function DefinitionEditor({
             <ul className="wf-problem-list">
               {problems.map((p, i) => (
                 <li key={i}>
-                  <button type="button" className="link-button" onClick={() => document.getElementById(problemInputId(p.field))?.focus()}>
+                  <button type="button" className="link-button" onClick={() => focusProblem(p.field)}>
                     <code>{p.field}</code>
                   </button>{' '}
                   {p.message}

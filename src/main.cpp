@@ -165,6 +165,10 @@ int main(int argc, char** argv) {
     });
     workflows->set_on_queued([&jobs] { jobs.wake(); });
     jobs.add_turn([&workflows] { workflows->turn(); });
+    accounts->set_on_workspace_created([engine = std::weak_ptr<settle::workflow::Engine>(workflows)](const std::string& ws) {
+      if (auto e = engine.lock())
+        if (auto st = e->install_builtins(ws); !st) spdlog::error("workflows: {}", st.error().log);
+    });
     settle::http::ApiOptions api_options;
     api_options.web_root = web_root;
     api_options.public_url = stripe_opts.public_url;

@@ -118,6 +118,10 @@ class TestServer {
     });
     workflows->set_on_queued([this] { jobs->wake(); });
     jobs->add_turn([this] { workflows->turn(); });
+    accounts->set_on_workspace_created([engine = std::weak_ptr<workflow::Engine>(workflows)](const std::string& ws) {
+      if (auto e = engine.lock())
+        if (auto st = e->install_builtins(ws); !st) ADD_FAILURE() << "install_builtins: " << st.error().log;
+    });
     http::ApiOptions api_options;
     api_options.public_url = stripe_options.public_url;
     if (api_options_override) api_options = *api_options_override;

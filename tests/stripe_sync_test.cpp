@@ -310,14 +310,42 @@ TEST_P(StripeSyncTest, QuoteToPaidAndRefundedInvoiceMatchesStripe) {
   EXPECT_EQ(count("SELECT COUNT(*) AS n FROM stripe_events WHERE workspace_id = :ws AND status = 'failed'"), 0);
 }
 
+// The follow-up of a failure is the built-in workflow WF-007's: a task for the invoice's
+// owner and an email to the billing contact (the company's primary contact).
 TEST_P(StripeSyncTest, ADeclinedCardIsPaymentFailedWithATaskThenASecondCardPays) {
+  json people = list("people", "email[eq]:\"ada@lumen-clinics.com\"");
+  ASSERT_EQ(people.size(), 1u);
+  ASSERT_EQ(call("PATCH", "/rest/companies/" + company, {{"primaryContactId", people[0]["id"]}}).status, 200);
   json invoice = open_invoice();
   ASSERT_EQ(invoice["status"], "Open");
   EXPECT_EQ(pay_card(invoice, "4000000000000002"), 402);
   invoice = wait_status("invoices", invoice["id"], "Payment Failed");
-  json tasks = list("tasks", "targetId[eq]:" + invoice["id"].get<std::string>());
+  json tasks;
+  for (auto until = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < until;) {
+    tasks = list("tasks", "targetId[eq]:" + invoice["id"].get<std::string>());
+    if (!tasks.empty()) break;
+    std::this_thread::sleep_for(100ms);
+  }
   ASSERT_EQ(tasks.size(), 1u);
-  EXPECT_NE(tasks[0]["title"].get<std::string>().find("Payment failed"), std::string::npos);
+  EXPECT_EQ(tasks[0]["title"], "Payment failed: invoice " + invoice["invoiceNumber"].get<std::string>());
+  EXPECT_EQ(tasks[0]["assigneeId"], invoice["createdBy"]);
+  EXPECT_NE(tasks[0]["body"].get<std::string>().find(invoice["stripeInvoiceUrl"].get<std::string>()), std::string::npos);
+  Result<store::Rows> mails = store::Rows{};
+  for (auto until = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < until;) {
+    mails = srv->db->read<store::Rows>([&](store::Tx& tx) -> Result<store::Rows> {
+      return tx.query("SELECT recipient, subject, body FROM outbox WHERE workspace_id = :ws AND kind = 'workflow'",
+                      {{"ws", workspace_id}});
+    });
+    if (!mails || !mails->empty()) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(mails) << mails.error().log;
+  ASSERT_EQ(mails->size(), 1u);
+  store::RowView mail(*mails, 0);
+  EXPECT_EQ(mail.text("recipient"), "ada@lumen-clinics.com");
+  EXPECT_EQ(mail.text("subject"), "Payment for invoice " + invoice["invoiceNumber"].get<std::string>() + " failed");
+  EXPECT_NE(mail.text("body").find(invoice["stripeInvoiceUrl"].get<std::string>()), std::string::npos) << mail.text("body");
+  EXPECT_NE(mail.text("body").find("Hello Ada"), std::string::npos) << mail.text("body");
   ASSERT_EQ(pay_card(invoice, "4242424242424242"), 200);
   invoice = wait_status("invoices", invoice["id"], "Paid");
   wait_inbox_settled();

@@ -93,7 +93,7 @@ TEST_P(WorkflowsTest, BuiltinsAreOrdinaryActiveWorkflows) {
     if (w["builtinKey"].is_string()) keys.insert(w["builtinKey"]);
     EXPECT_EQ(w["status"], "ACTIVE") << w.dump();
   }
-  EXPECT_EQ(keys, (std::set<std::string>{"WF-003", "WF-008", "WF-009", "WF-010"}));
+  EXPECT_EQ(keys, (std::set<std::string>{"WF-003", "WF-004", "WF-007", "WF-008", "WF-009", "WF-010"}));
   // Installing again changes nothing.
   ASSERT_TRUE(srv->workflows->install_builtins(workspace_id));
   EXPECT_EQ(call("GET", "/rest/workflows").body["data"].size(), list.body["data"].size());
@@ -102,6 +102,49 @@ TEST_P(WorkflowsTest, BuiltinsAreOrdinaryActiveWorkflows) {
     auto v = call("GET", "/rest/workflow-versions/" + w["activeVersionId"].get<std::string>());
     EXPECT_TRUE(v.body["data"]["problems"].empty()) << v.raw;
   }
+}
+
+TEST_P(WorkflowsTest, Wf004DraftsTheInvoiceOfAFulfilledOrderOnce) {
+  std::string wf = builtin("WF-004");
+  auto company = call("POST", "/rest/companies", {{"name", "Lumen Clinics"}});
+  ASSERT_EQ(company.status, 201) << company.raw;
+  auto make_order = [&] {
+    auto order = call("POST", "/rest/orders",
+                      {{"companyId", company.body["data"]["id"]},
+                       {"currency", "USD"},
+                       {"taxAmount", 500},
+                       {"lineItems", {{{"description", "Laser service"}, {"quantity", 2}, {"unitAmount", 12500}}}}});
+    EXPECT_EQ(order.status, 201) << order.raw;
+    return order.body["data"]["id"].get<std::string>();
+  };
+  std::string order = make_order();
+  ASSERT_EQ(call("POST", "/rest/orders/" + order + "/start").status, 200);
+  EXPECT_TRUE(runs_of(wf).empty()) << "In Progress is not Fulfilled";
+  ASSERT_EQ(call("POST", "/rest/orders/" + order + "/fulfill").status, 200);
+  json run = wait_for_runs(wf);
+  ASSERT_EQ(run["status"], "COMPLETED") << run.dump();
+  std::string invoice = run["steps"][0]["output"]["id"];
+  auto got = call("GET", "/rest/invoices/" + invoice).body["data"];
+  EXPECT_EQ(got["status"], "Draft");
+  EXPECT_EQ(got["orderId"], order);
+  EXPECT_EQ(got["total"], 25500);
+  EXPECT_EQ(got["lineItems"].size(), 1u);
+  EXPECT_EQ(call("GET", "/rest/orders/" + order).body["data"]["invoiceId"], invoice);
+  // Invoicing by hand afterwards answers the same invoice: an order has one.
+  auto again = call("POST", "/rest/orders/" + order + "/invoice");
+  ASSERT_EQ(again.status, 200) << again.raw;
+  EXPECT_EQ(again.body["data"]["id"], invoice);
+  EXPECT_EQ(call("GET", "/rest/invoices?filter=orderId%5Beq%5D%3A" + order).body["data"].size(), 1u);
+
+  // Deactivated, it drafts nothing: the invoice is then made by hand.
+  std::string version = call("GET", "/rest/workflows/" + wf).body["data"]["activeVersionId"];
+  ASSERT_EQ(call("POST", "/rest/workflow-versions/" + version + "/deactivate").status, 200);
+  std::string manual = make_order();
+  ASSERT_EQ(call("POST", "/rest/orders/" + manual + "/start").status, 200);
+  ASSERT_EQ(call("POST", "/rest/orders/" + manual + "/fulfill").status, 200);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(runs_of(wf).size(), 1u);
+  EXPECT_TRUE(call("GET", "/rest/orders/" + manual).body["data"]["invoiceId"].is_null());
 }
 
 TEST_P(WorkflowsTest, Wf010WelcomesTheNewCompanysPrimaryContact) {

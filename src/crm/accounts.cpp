@@ -242,7 +242,7 @@ Result<NewWorkspace> Accounts::create_workspace(const std::string& name, const s
     if (auto ok = validate_password(*password); !ok) return fail(ok.error());
     hash = hash_password(*password, options_.cost);
   }
-  return db_->write<NewWorkspace>([&](Tx& tx) -> Result<NewWorkspace> {
+  auto made = db_->write<NewWorkspace>([&](Tx& tx) -> Result<NewWorkspace> {
     if (tx.query_one(kSelectWorkspaceBySubdomain, {{"sub", subdomain}}))
       return fail(Error::conflict("the subdomain '" + subdomain + "' is taken", "subdomain"));
     NewWorkspace out;
@@ -265,6 +265,8 @@ Result<NewWorkspace> Accounts::create_workspace(const std::string& name, const s
                             {"role", std::string("ADMIN")}, {"by", out.user_id}, {"expires", nullptr}, {"at", now}});
     return out;
   });
+  if (made && on_workspace_created_) on_workspace_created_(made->workspace_id);
+  return made;
 }
 
 Result<json> Accounts::add_user(const std::string& subdomain, const std::string& email_in,

@@ -7,6 +7,8 @@
 // account: adding an existing user to a workspace changes nothing of that user.
 #pragma once
 
+#include <functional>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,6 +71,13 @@ class Accounts {
   // ADMIN API key. Without a password the user can only use the API key until one is set.
   Result<NewWorkspace> create_workspace(const std::string& name, const std::string& subdomain,
                                         const std::string& admin_email, const std::optional<std::string>& password);
+  // Called with the new workspace's id once its creation committed: the workflow engine
+  // installs the built-in workflows there, so that they watch its first records. Set while
+  // wiring, before any request; a failure of the hook is the hook's to log (the server's
+  // housekeeping installs what is missing later).
+  void set_on_workspace_created(std::function<void(const std::string& workspace_id)> hook) {
+    on_workspace_created_ = std::move(hook);
+  }
   // Adds (or updates the password of) a user and makes them a member with `role`. This is
   // the operator's password reset: setting a password ends all that user's sessions.
   Result<nlohmann::json> add_user(const std::string& subdomain, const std::string& email,
@@ -142,6 +151,7 @@ class Accounts {
   Result<bool> too_many_login_failures(const std::string& email, const std::string& remote);
 
   std::shared_ptr<store::Database> db_;
+  std::function<void(const std::string&)> on_workspace_created_;
   AccountsOptions options_;
   std::string dummy_hash_;  // verified against when the email is unknown, so timing does not tell
 };

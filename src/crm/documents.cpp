@@ -424,7 +424,12 @@ Result<json> Records::act(const Actor& actor, const ObjectDef& o, std::string_vi
 
 Result<json> Records::act(const Actor& actor, const ObjectDef& o, std::string_view id, std::string_view action,
                           const json& body, const std::map<std::string, SqlValue>& also_set) {
-  return db_->write<json>([&](Tx& tx) -> Result<json> {
+  return db_->write<json>([&](Tx& tx) -> Result<json> { return act(tx, actor, o, id, action, body, also_set); });
+}
+
+Result<json> Records::act(Tx& tx, const Actor& actor, const ObjectDef& o, std::string_view id, std::string_view action,
+                          const json& body, const std::map<std::string, SqlValue>& also_set) {
+  {
     json before;
     if (load_for_update(tx, o, actor.workspace_id, id)) before = before_image(tx, actor, o, RecordChange::Updated, id);
     auto done = act_in(tx, actor, o, id, action, body);
@@ -444,7 +449,7 @@ Result<json> Records::act(const Actor& actor, const ObjectDef& o, std::string_vi
       notify(tx, actor, *find_object("invoices"), RecordChange::Created, nullptr, (*done)["id"].get<std::string>());
     if (also_set.empty()) return done;
     return load_json(tx, o, actor.workspace_id, std::string(id));
-  });
+  }
 }
 
 namespace {

@@ -96,6 +96,9 @@ class Records {
   // transaction: the Stripe sync records what Stripe answered together with the move.
   Result<json> act(const Actor& actor, const ObjectDef& object, std::string_view id, std::string_view action,
                    const json& body, const std::map<std::string, store::SqlValue>& also_set);
+  // act() in the caller's transaction (a workflow step commits its record with the move).
+  Result<json> act(store::Tx& tx, const Actor& actor, const ObjectDef& object, std::string_view id,
+                   std::string_view action, const json& body, const std::map<std::string, store::SqlValue>& also_set = {});
 
   // The daily expiry (WF-003): Open quotes whose expiresAt has passed become Expired, and
   // each gets one follow-up Task for its sales rep (the quote's creator), marked by

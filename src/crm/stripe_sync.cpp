@@ -856,16 +856,10 @@ struct Outbound {
       if (!last_charge.empty()) v["stripe_charge_id"] = last_charge;
       if (invoice.hosted_invoice_url) v["stripe_invoice_url"] = *invoice.hosted_invoice_url;
       if (invoice.invoice_pdf) v["stripe_pdf_url"] = *invoice.invoice_pdf;
-      auto current = invoice_amounts(inv).status;
       auto after = converge_invoice_money(tx, actor, inv, invoice.status, paid, refunded, payment_failed, v);
       if (!after) return fail(after.error());
-      if (after->status != current && after->status == InvoiceStatus::PaymentFailed)
-        add_task(tx, actor, inv.at("created_by"), "Payment failed: invoice " + inv.text("invoice_number"),
-                 "Stripe reported a failed payment of " + display_amount(inv.integer("amount_due"), inv.text("currency")) +
-                     " on invoice " + inv.text("invoice_number") +
-                     ". The customer can try again on the invoice's payment page: " +
-                     invoice.hosted_invoice_url.value_or(""),
-                 "invoices", std::string(id));
+      // The task for the owner and the email to the billing contact are WF-007's, a
+      // workflow an ADMIN can change (src/workflow/builtin.cpp).
       if (!before.is_null()) records.notify(tx, actor, o, RecordChange::Updated, before, id);
       return load_json(tx, o, ws(), id);
     });

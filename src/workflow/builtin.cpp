@@ -43,6 +43,85 @@ BuiltinWorkflow expire_quotes() {
                           {"steps", json::array({follow_up})}}})}}};
 }
 
+BuiltinWorkflow invoice_fulfilled_orders() {
+  return {"WF-004",
+          "Draft the invoice of a fulfilled order",
+          "When an order becomes Fulfilled, its draft invoice is made from the order's lines, tax and project, ready "
+          "to be checked and finalized. An order invoiced by hand first is left alone: an order has one invoice.",
+          {{"trigger",
+            {{"type", "RECORD_UPDATED"},
+             {"object", "orders"},
+             {"fields", json::array({"status"})},
+             {"filter", "status[eq]:Fulfilled,invoiceId[is]:NULL"}}},
+           {"steps", json::array({{{"id", "invoice"},
+                                   {"type", "RECORD_ACTION"},
+                                   {"name", "Draft the invoice"},
+                                   {"object", "orders"},
+                                   {"recordId", "{{trigger.record.id}}"},
+                                   {"action", "invoice"}}})}}};
+}
+
+BuiltinWorkflow payment_failed() {
+  std::string amount = "{{trigger.record.amountDue | money: trigger.record.currency}}";
+  json email = {{"id", "tell_customer"},
+                {"type", "SEND_EMAIL"},
+                {"name", "Email the billing contact"},
+                {"to", "{{steps.contact.first.email}}"},
+                {"subject", "Payment for invoice {{trigger.record.invoiceNumber}} failed"},
+                {"body",
+                 "Hello {{steps.contact.first.firstName}},\n\nthe payment of " + amount +
+                     " for invoice {{trigger.record.invoiceNumber}} did not go through. You can pay with another "
+                     "card or method here: {{trigger.record.stripeInvoiceUrl | default: \"(reply to this email for a "
+                     "new payment link)\"}}\n\nBest regards,\n{{workspace.name}}"},
+                {"retry", {{"maxAttempts", 3}, {"baseSeconds", 2}}}};
+  json contact = {{"id", "has_contact"},
+                  {"type", "IF"},
+                  {"name", "The company has a primary contact"},
+                  {"condition", {{"left", "{{steps.company.first.primaryContactId | default: \"\"}}"}, {"op", "isNotEmpty"}}},
+                  {"then",
+                   json::array({{{"id", "contact"},
+                                 {"type", "FIND_RECORDS"},
+                                 {"name", "The billing contact"},
+                                 {"object", "people"},
+                                 {"filter", "id[eq]:{{steps.company.first.primaryContactId}}"},
+                                 {"limit", 1}},
+                                {{"id", "has_email"},
+                                 {"type", "IF"},
+                                 {"name", "The contact has an email address"},
+                                 {"condition",
+                                  {{"left", "{{steps.contact.first.email | default: \"\"}}"}, {"op", "isNotEmpty"}}},
+                                 {"then", json::array({email})}}})}};
+  return {"WF-007",
+          "Follow up a failed payment",
+          "When Stripe reports a failed payment and the invoice becomes Payment Failed: a task for the invoice's owner "
+          "(who made it) and an email to the billing contact (the company's primary contact) with the payment page.",
+          {{"trigger",
+            {{"type", "RECORD_UPDATED"},
+             {"object", "invoices"},
+             {"fields", json::array({"status"})},
+             {"filter", "status[eq]:\"Payment Failed\""}}},
+           {"steps",
+            json::array({{{"id", "owner_task"},
+                          {"type", "CREATE_TASK"},
+                          {"name", "Task for the invoice's owner"},
+                          {"title", "Payment failed: invoice {{trigger.record.invoiceNumber}}"},
+                          {"body",
+                           "Stripe reported a failed payment of " + amount +
+                               " on invoice {{trigger.record.invoiceNumber}}. The customer can try again on the "
+                               "invoice's payment page: {{trigger.record.stripeInvoiceUrl | default: \"\"}}"},
+                          {"assigneeId", "{{trigger.record.createdBy | default: \"\"}}"},
+                          {"targetObject", "invoices"},
+                          {"targetId", "{{trigger.record.id}}"},
+                          {"dueInDays", 1}},
+                         {{"id", "company"},
+                          {"type", "FIND_RECORDS"},
+                          {"name", "The invoice's company"},
+                          {"object", "companies"},
+                          {"filter", "id[eq]:{{trigger.record.companyId}}"},
+                          {"limit", 1}},
+                         contact})}}};
+}
+
 BuiltinWorkflow link_expenses() {
   return {"WF-008",
           "Link new expenses to projects",
@@ -122,8 +201,8 @@ BuiltinWorkflow welcome_company() {
 }  // namespace
 
 const std::vector<BuiltinWorkflow>& builtin_workflows() {
-  static const std::vector<BuiltinWorkflow> kBuiltins = {expire_quotes(), link_expenses(), budget_report(),
-                                                         welcome_company()};
+  static const std::vector<BuiltinWorkflow> kBuiltins = {expire_quotes(),  invoice_fulfilled_orders(), payment_failed(),
+                                                         link_expenses(),  budget_report(),            welcome_company()};
   return kBuiltins;
 }
 

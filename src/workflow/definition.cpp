@@ -44,6 +44,7 @@ const std::map<std::string, StepType, std::less<>>& step_types() {
       {"ITERATOR", {{"items", "steps"}, false}},
       {"DELAY", {{}, false}},
       {"STRIPE_FINALIZE", {{"object", "recordId"}, false}},
+      {"RECORD_ACTION", {{"object", "recordId", "action"}, true}},
       {"RUN_WORKFLOW", {{"workflowId"}, false}},
       {"EXPIRE_QUOTES", {{}, false}},
       {"MATCH_PROJECT", {{"expenseId"}, false}},
@@ -175,6 +176,9 @@ class Checker {
         problem(at + ".object", "no object '" + s["object"].get<std::string>() + "'");
       if (type == "STRIPE_FINALIZE" && s.value("object", json()) != "quotes" && s.value("object", json()) != "invoices")
         problem(at + ".object", "quotes or invoices");
+      if (type == "RECORD_ACTION" && s.value("object", json()).is_string() && s.value("action", json()).is_string() &&
+          !record_action_allowed(s["object"].get<std::string>(), s["action"].get<std::string>()))
+        problem(at + ".action", "an order's start, fulfill, cancel or invoice");
       if (type == "DELAY" && !s.contains("seconds") && !s.contains("until"))
         problem(at + ".seconds", "seconds or until is required");
       if (type == "DELAY" && s.contains("seconds") && !(s["seconds"].is_number_integer() && s["seconds"].get<long long>() >= 0 &&
@@ -322,5 +326,9 @@ int max_steps_per_run(const json& d) {
 }
 
 bool step_leaves_settle(std::string_view type) { return type == "HTTP_REQUEST" || type == "STRIPE_FINALIZE"; }
+
+bool record_action_allowed(std::string_view object, std::string_view action) {
+  return object == "orders" && (action == "start" || action == "fulfill" || action == "cancel" || action == "invoice");
+}
 
 }  // namespace settle::workflow

@@ -55,4 +55,9 @@ int max_steps_per_run(const json& definition);
 // retried with an idempotency key instead of committing with their COMPLETED row.
 bool step_leaves_settle(std::string_view type);
 
+// Whether RECORD_ACTION may take `action` on records of `object`: the lifecycle actions that
+// change only this database (an order's start, fulfill, cancel, invoice). The actions that
+// reach Stripe go through STRIPE_FINALIZE and the Stripe sync, never around it.
+bool record_action_allowed(std::string_view object, std::string_view action);
+
 }  // namespace settle::workflow

@@ -381,7 +381,6 @@ class StepRunner {
       upsert(tx, key, s, position, status, attempts, group, input, output, error, retry, "", log);
       return true;
     });
-    if (ok && *ok && executed) run_.steps_executed += 0;  // counted by the caller on success
     return ok && *ok;
   }
 
@@ -417,6 +416,13 @@ class StepRunner {
       auto r = e_.records_->create(tx, a, *o, values);
       if (r) (*r)["created"] = true;
       return r;
+    }
+    if (type == "RECORD_ACTION") {
+      std::string object = text_setting(in, "object"), action = text_setting(in, "action");
+      if (!record_action_allowed(object, action))
+        return fail(Error::validation("action", "an order's start, fulfill, cancel or invoice"));
+      return e_.records_->act(tx, a, *crm::find_object(object), text_setting(in, "recordId"), action,
+                              in.value("body", json::object()));
     }
     if (type == "CREATE_TASK") {
       json task = {{"title", text_setting(in, "title")}, {"status", "TODO"}};

@@ -217,6 +217,14 @@ export const STEP_TYPES: Record<string, { label: string; settings: SettingSpec[]
     settings: [s('object', 'Object', 'select', { options: ['quotes', 'invoices'], required: true }), s('recordId', 'Record id', 'text', { required: true })],
     output: 'the record',
   },
+  RECORD_ACTION: {
+    label: 'Order action',
+    settings: [
+      s('object', 'Object', 'select', { options: ['orders'], required: true }), s('recordId', 'Record id', 'text', { required: true }),
+      s('action', 'Action', 'select', { options: ['start', 'fulfill', 'cancel', 'invoice'], required: true, hint: 'invoice answers the order\'s draft invoice.' }),
+    ],
+    output: 'the record (for invoice: the invoice)',
+  },
   RUN_WORKFLOW: {
     label: 'Run workflow',
     settings: [s('workflowId', 'Workflow id', 'text', { required: true }), s('payload', 'Payload (JSON)', 'json')],
@@ -257,6 +265,7 @@ export function defaultSettings(type: string): Record<string, unknown> {
     case 'ITERATOR': return { items: '', steps: [] };
     case 'DELAY': return { seconds: 60 };
     case 'STRIPE_FINALIZE': return { object: 'invoices', recordId: '' };
+    case 'RECORD_ACTION': return { object: 'orders', recordId: '{{trigger.record.id}}', action: 'invoice' };
     case 'RUN_WORKFLOW': return { workflowId: '', payload: {} };
     case 'MATCH_PROJECT': return { expenseId: '{{trigger.record.id}}' };
     case 'FIND_MEMBERS': return {};

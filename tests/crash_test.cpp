@@ -23,15 +23,8 @@ class CrashTest : public ::testing::TestWithParam<std::string> {
     crypto_init();
     net::global_init();
     std::string suffix = random_id("").substr(0, 12);
-    if (GetParam() == "sqlite") {
-      path = std::filesystem::temp_directory_path() / ("settle-crash-" + suffix + ".db");
-      db_url = "sqlite:" + path.string();
-    } else {
-      dbname = "test_crash_" + suffix;
-      pg_admin("CREATE DATABASE " + dbname);
-      std::string base = std::getenv("SETTLE_TEST_PG");
-      db_url = base.substr(0, base.rfind('/') + 1) + dbname;
-    }
+    scratch = std::make_unique<ScratchDatabase>(GetParam(), "crash");
+    db_url = scratch->url();
     log = (std::filesystem::temp_directory_path() / ("settle-crash-" + suffix + ".log")).string();
     sandbox = std::make_unique<sandbox::Sandbox>(sandbox::Options{"127.0.0.1", 0, ""});
     sandbox->start();
@@ -42,14 +35,7 @@ class CrashTest : public ::testing::TestWithParam<std::string> {
   void TearDown() override {
     server.reset();
     sandbox->stop();
-    if (!path.empty())
-      for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + ext);
-    if (!dbname.empty()) {
-      try {
-        pg_admin("DROP DATABASE IF EXISTS " + dbname + " WITH (FORCE)");
-      } catch (...) {
-      }
-    }
+    scratch.reset();
     if (!HasFailure()) std::filesystem::remove(log);
   }
 
@@ -60,16 +46,7 @@ class CrashTest : public ::testing::TestWithParam<std::string> {
                                  "SETTLE_INSECURE_FAST_PASSWORD_HASH=1"},
         log);
     server->start();
-    auto until = std::chrono::steady_clock::now() + 20s;
-    while (std::chrono::steady_clock::now() < until) {
-      net::ClientRequest req;
-      req.url = base + "/healthz";
-      req.timeout_ms = 500;
-      auto r = net::perform(req);
-      if (r && r->status == 200) return;
-      std::this_thread::sleep_for(50ms);
-    }
-    FAIL() << "settle did not start; see " << log;
+    if (!wait_until_healthy(base)) FAIL() << "settle did not start; see " << log;
   }
 
   Reply call(const std::string& method, const std::string& p, const json& body = nullptr) {
@@ -104,8 +81,8 @@ class CrashTest : public ::testing::TestWithParam<std::string> {
     return r ? r->status : -1;
   }
 
-  std::filesystem::path path;
-  std::string dbname, db_url, log, sandbox_base, base, key, sk;
+  std::unique_ptr<ScratchDatabase> scratch;
+  std::string db_url, log, sandbox_base, base, key, sk;
   std::string master_key = generate_master_key();
   unsigned short port = 0;
   std::unique_ptr<sandbox::Sandbox> sandbox;

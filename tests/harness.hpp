@@ -49,6 +49,43 @@ inline void pg_admin(const std::string& sql) {
   if (!ok) throw std::runtime_error(err);
 }
 
+// A database of a test's own: a temporary SQLite file, or a new database on the PostgreSQL
+// server of SETTLE_TEST_PG, named `prefix` and a random suffix; removed (dropped) with
+// this object, once whatever opened it has closed it or not.
+class ScratchDatabase {
+ public:
+  ScratchDatabase(const std::string& backend, const std::string& prefix) {
+    std::string suffix = random_id("").substr(0, 12);
+    if (backend == "sqlite") {
+      path_ = std::filesystem::temp_directory_path() / ("settle-" + prefix + "-" + suffix + ".db");
+      url_ = "sqlite:" + path_.string();
+    } else {
+      name_ = "test_" + prefix + "_" + suffix;
+      pg_admin("CREATE DATABASE " + name_);
+      std::string server = std::getenv("SETTLE_TEST_PG");
+      url_ = server.substr(0, server.rfind('/') + 1) + name_;
+    }
+  }
+  ~ScratchDatabase() {
+    if (!path_.empty())
+      for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(path_.string() + ext);
+    if (!name_.empty()) {
+      try {
+        pg_admin("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+      } catch (...) {
+      }
+    }
+  }
+  ScratchDatabase(const ScratchDatabase&) = delete;
+  ScratchDatabase& operator=(const ScratchDatabase&) = delete;
+
+  const std::string& url() const { return url_; }
+
+ private:
+  std::filesystem::path path_;
+  std::string name_, url_;
+};
+
 struct Reply {
   int status = 0;
   json body;
@@ -73,16 +110,8 @@ class TestServer {
     net::global_init();
     master_key = generate_master_key();
     std::string suffix = random_id("").substr(0, 12);
-    if (backend == "sqlite") {
-      path_ = std::filesystem::temp_directory_path() / ("settle-e2e-" + suffix + ".db");
-      url_ = "sqlite:" + path_.string();
-    } else {
-      dbname_ = "e2e_" + suffix;
-      pg_admin("CREATE DATABASE " + dbname_);
-      std::string base = std::getenv("SETTLE_TEST_PG");
-      url_ = base.substr(0, base.rfind('/') + 1) + dbname_;
-    }
-    auto opened = store::Database::open(url_, 12);
+    scratch_ = std::make_unique<ScratchDatabase>(backend, "e2e");
+    auto opened = store::Database::open(scratch_->url(), 12);
     if (!opened) throw std::runtime_error(opened.error().log);
     db = *opened;
     auto st = db->migrate();
@@ -149,14 +178,7 @@ class TestServer {
     records.reset();
     accounts.reset();
     db.reset();
-    if (!path_.empty()) {
-      for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(path_.string() + ext);
-    } else {
-      try {
-        pg_admin("DROP DATABASE IF EXISTS " + dbname_ + " WITH (FORCE)");
-      } catch (...) {
-      }
-    }
+    scratch_.reset();
   }
 
   // A cookie-authenticated call sends the session's CSRF token as the web UI does, unless
@@ -185,7 +207,7 @@ class TestServer {
 
   const std::string& base() const { return base_; }
   std::string master_key;  // the SecretBox key of this server's secrets at rest
-  const std::string& url() const { return url_; }
+  const std::string& url() const { return scratch_->url(); }
 
   std::shared_ptr<store::Database> db;
   std::shared_ptr<crm::Records> records;
@@ -200,8 +222,8 @@ class TestServer {
   std::unique_ptr<net::Server> server;
 
  private:
-  std::string backend_, url_, base_, dbname_;
-  std::filesystem::path path_;
+  std::string backend_, base_;
+  std::unique_ptr<ScratchDatabase> scratch_;
 };
 
 // A suite on both backends whose servers send their Stripe calls to one in-process sandbox.

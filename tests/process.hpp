@@ -9,10 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include "net/client.hpp"
 
 namespace settle::testing {
 
@@ -65,5 +69,19 @@ class SettleProcess {
   std::string log_;
   pid_t pid_ = -1;
 };
+
+// Whether `base` answers GET /healthz with 200 within `limit` (a started server listens).
+inline bool wait_until_healthy(const std::string& base, std::chrono::seconds limit = std::chrono::seconds(20)) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    net::ClientRequest req;
+    req.url = base + "/healthz";
+    req.timeout_ms = 500;
+    auto r = net::perform(req);
+    if (r && r->status == 200) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
 
 }  // namespace settle::testing

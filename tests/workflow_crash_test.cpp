@@ -36,15 +36,8 @@ class WorkflowCrashTest : public ::testing::TestWithParam<std::string> {
     crypto_init();
     net::global_init();
     std::string suffix = random_id("").substr(0, 12);
-    if (GetParam() == "sqlite") {
-      path = std::filesystem::temp_directory_path() / ("settle-wfcrash-" + suffix + ".db");
-      db_url = "sqlite:" + path.string();
-    } else {
-      dbname = "test_wfcrash_" + suffix;
-      pg_admin("CREATE DATABASE " + dbname);
-      std::string pg = std::getenv("SETTLE_TEST_PG");
-      db_url = pg.substr(0, pg.rfind('/') + 1) + dbname;
-    }
+    scratch = std::make_unique<ScratchDatabase>(GetParam(), "wfcrash");
+    db_url = scratch->url();
     log = (std::filesystem::temp_directory_path() / ("settle-wfcrash-" + suffix + ".log")).string();
     port = free_port();
     base = "http://127.0.0.1:" + std::to_string(port);
@@ -57,14 +50,7 @@ class WorkflowCrashTest : public ::testing::TestWithParam<std::string> {
   void TearDown() override {
     server.reset();
     db.reset();
-    if (!path.empty())
-      for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + ext);
-    if (!dbname.empty()) {
-      try {
-        pg_admin("DROP DATABASE IF EXISTS " + dbname + " WITH (FORCE)");
-      } catch (...) {
-      }
-    }
+    scratch.reset();
     if (!HasFailure()) std::filesystem::remove(log);
   }
 
@@ -76,16 +62,7 @@ class WorkflowCrashTest : public ::testing::TestWithParam<std::string> {
                                  "SETTLE_INSTANCE=" + instance},
         log);
     server->start();
-    auto until = std::chrono::steady_clock::now() + 20s;
-    while (std::chrono::steady_clock::now() < until) {
-      net::ClientRequest req;
-      req.url = base + "/healthz";
-      req.timeout_ms = 500;
-      auto r = net::perform(req);
-      if (r && r->status == 200) return;
-      std::this_thread::sleep_for(50ms);
-    }
-    FAIL() << "settle did not start; see " << log;
+    if (!wait_until_healthy(base)) FAIL() << "settle did not start; see " << log;
   }
 
   // nullopt when the server did not answer (killed, or not yet back).
@@ -145,8 +122,8 @@ class WorkflowCrashTest : public ::testing::TestWithParam<std::string> {
     return "company " + name + " not created before the deadline";
   }
 
-  std::filesystem::path path;
-  std::string dbname, db_url, log, base, key, workspace_id, instance;
+  std::unique_ptr<ScratchDatabase> scratch;
+  std::string db_url, log, base, key, workspace_id, instance;
   std::string master_key = generate_master_key();
   unsigned short port = 0;
   std::shared_ptr<store::Database> db;

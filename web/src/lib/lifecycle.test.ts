@@ -28,7 +28,8 @@ describe('lifecycle buttons', () => {
     expect(labels('orders', { status: 'Pending Fulfillment' })).toEqual(['start', 'fulfill', 'cancel']);
     expect(labels('orders', { status: 'In Progress' })).toEqual(['fulfill', 'cancel']);
     expect(labels('orders', { status: 'Fulfilled' })).toEqual(['invoice']);
-    expect(labels('orders', { status: 'Fulfilled', invoiceId: 'inv_1' })).toEqual([]);
+    expect(labels('orders', { status: 'Fulfilled', invoiceId: 'inv_1' })).toEqual(['invoice']);
+    expect(actionsFor('orders', { status: 'Fulfilled', invoiceId: 'inv_1' }, { stripe: true }).map((a) => a.label)).toEqual(['Open invoice']);
     expect(labels('invoices', { status: 'Draft' })).toEqual(['finalize']);
     expect(labels('invoices', { status: 'Open', stripeInvoiceId: 'in_1' })).toEqual([
       'payment-link', 'payment', 'void', 'mark-uncollectible',

@@ -100,7 +100,10 @@ export function actionsFor(object: string, r: DocRecord, opts: { stripe: boolean
   } else if (object === 'orders') {
     if (canMove('orders', s, 'In Progress')) out.push({ action: 'start', label: 'Start order', tone: 'default' });
     if (canMove('orders', s, 'Fulfilled')) out.push({ action: 'fulfill', label: 'Fulfill order', tone: 'primary' });
-    if (s === 'Fulfilled' && !r.invoiceId) out.push({ action: 'invoice', label: 'Convert to invoice', tone: 'primary' });
+    // A fulfilled order's draft invoice is usually made at once by the built-in workflow
+    // WF-004; `invoice` answers the existing one, so the same action opens it.
+    if (s === 'Fulfilled')
+      out.push({ action: 'invoice', label: r.invoiceId ? 'Open invoice' : 'Convert to invoice', tone: 'primary' });
     if (canMove('orders', s, 'Cancelled') && !r.invoiceId)
       out.push({ action: 'cancel', label: 'Cancel order', tone: 'danger', confirm: 'Cancel this order?' });
   } else if (object === 'invoices') {

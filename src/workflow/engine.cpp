@@ -33,6 +33,9 @@ constexpr const char* kSelectWorkflows =
     "(SELECT v.trigger_type FROM workflow_versions v WHERE v.workspace_id = w.workspace_id AND v.workflow_id = w.id "
     " AND v.status <> 'ARCHIVED' ORDER BY CASE v.status WHEN 'ACTIVE' THEN 0 ELSE 1 END, v.number DESC LIMIT 1) "
     " AS trigger_type, "
+    "(SELECT v.trigger_object FROM workflow_versions v WHERE v.workspace_id = w.workspace_id AND v.workflow_id = w.id "
+    " AND v.status <> 'ARCHIVED' ORDER BY CASE v.status WHEN 'ACTIVE' THEN 0 ELSE 1 END, v.number DESC LIMIT 1) "
+    " AS trigger_object, "
     "(SELECT COUNT(*) FROM workflow_versions v WHERE v.workspace_id = w.workspace_id AND v.workflow_id = w.id "
     " AND v.status IN ('DEACTIVATED', 'ARCHIVED')) AS retired_versions, "
     "(SELECT r.id FROM workflow_runs r WHERE r.workspace_id = w.workspace_id AND r.workflow_id = w.id "
@@ -177,6 +180,7 @@ json workflow_json(Tx& tx, const std::string& ws, const Rows& rows, size_t i) {
             {"activeVersionId", opt_json(r, "active_version_id")},
             {"draftVersionId", opt_json(r, "draft_version_id")},
             {"triggerType", opt_json(r, "trigger_type")},
+            {"triggerObject", opt_json(r, "trigger_object")},
             {"maxRunsPerMinute", r.integer("max_runs_per_minute")},
             {"throttledCount", r.integer("throttled_count")},
             {"lastThrottledAt", opt_json(r, "last_throttled_at")},

@@ -346,6 +346,27 @@ describe('Settle web UI', { timeout: 170000 }, () => {
     await memberContext.close();
   });
 
+  it('"Run now" on a record starts a MANUAL workflow on it and opens its run', async () => {
+    const wf = await stack.api('POST', '/rest/workflows', {
+      name: 'Ask for a review',
+      definition: {
+        trigger: { type: 'MANUAL', object: 'companies' },
+        steps: [{ id: 'review', type: 'CREATE_TASK', title: 'Review {{trigger.record.name}}' }],
+      },
+    });
+    await stack.api('POST', `/rest/workflow-versions/${wf.draftVersionId}/activate`);
+    const company = await stack.api('POST', '/rest/companies', { name: 'Manual Run Optics' });
+    await page.goto(`${stack.url}/companies/${company.id}`);
+    const card = page.locator('.card', { has: page.getByRole('heading', { name: 'Workflows' }) });
+    await card.getByLabel('Workflow to run').selectOption({ label: 'Ask for a review' });
+    await card.getByRole('button', { name: 'Run now' }).click();
+    await page.waitForURL(/\/workflow-runs\//);
+    await page.locator('.record-title .badge', { hasText: /^COMPLETED$/ }).waitFor({ timeout: 20000 });
+    const tasks = await stack.api('GET', '/rest/tasks?filter=title[eq]:%22Review%20Manual%20Run%20Optics%22');
+    assert.equal(tasks.length, 1);
+    await shot(page, '25-workflow-run-on-record');
+  });
+
   it('switches workspace when the user belongs to several', async () => {
     await stack.cli('workspace', 'create', '--name', 'Phos Labs', '--subdomain', 'phos-labs', '--admin-email', ADMIN.email);
     await page.goto(stack.url + '/');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   addStep, allStepIds, changeStepType, changeTriggerType, defaultSettings, generalProblems, listAt, moveStep, newStep,
   parseOperand, parsePath, problemTarget, problemsOfError, removeStep, runPollInterval, setSetting, stepAt, stepProblems,
-  STEP_TYPES, triggerProblems, uniqueId, updateStep, type Definition,
+  STEP_TYPES, triggerProblems, uniqueId, updateStep, type Definition, type Workflow, manualWorkflowsFor,
 } from './workflows';
 
 const def = (): Definition => ({
@@ -181,4 +181,19 @@ describe('operands and polling', () => {
   it.each([
     ['RUNNING', 2000], ['WAITING', 2000], ['COMPLETED', false], ['FAILED', false], [undefined, false],
   ])('%s', (status, want) => expect(runPollInterval(status)).toBe(want));
+});
+
+describe('manualWorkflowsFor', () => {
+  const w = (over: Partial<Workflow>): Workflow => ({
+    id: 'wfl_1', name: 'x', description: null, builtinKey: null, status: 'ACTIVE', activeVersionId: 'wfv_1', draftVersionId: null,
+    triggerType: 'MANUAL', triggerObject: 'companies', maxRunsPerMinute: 600, throttledCount: 0, lastThrottledAt: null, lastRun: null, ...over,
+  });
+  it('keeps the active manual workflows of the object only', () => {
+    const list = [
+      w({ id: 'a' }), w({ id: 'b', status: 'DRAFT' }), w({ id: 'c', triggerType: 'RECORD_CREATED' }),
+      w({ id: 'd', triggerObject: 'people' }), w({ id: 'e', triggerObject: null }),
+    ];
+    expect(manualWorkflowsFor(list, 'companies').map((x) => x.id)).toEqual(['a']);
+    expect(manualWorkflowsFor(undefined, 'companies')).toEqual([]);
+  });
 });

@@ -42,6 +42,8 @@ export interface Workflow {
   activeVersionId: string | null;
   draftVersionId: string | null;
   triggerType: string | null;
+  /** The object the trigger names (record triggers, and MANUAL workflows run on records). */
+  triggerObject?: string | null;
   maxRunsPerMinute: number;
   throttledCount: number;
   lastThrottledAt: string | null;
@@ -562,6 +564,11 @@ export function normalizeDefinition(d: unknown): Definition {
 export const EMPTY_DEFINITION: Definition = { trigger: { type: 'MANUAL' }, steps: [] };
 
 /** Poll while a run can still change. */
+/** The workflows a user can run on one record of `object`: ACTIVE, MANUAL, naming it. */
+export function manualWorkflowsFor(workflows: Workflow[] | undefined, object: string): Workflow[] {
+  return (workflows ?? []).filter((w) => w.status === 'ACTIVE' && w.triggerType === 'MANUAL' && w.triggerObject === object);
+}
+
 export function runPollInterval(status: string | undefined): number | false {
   return status === 'RUNNING' || status === 'WAITING' ? 2000 : false;
 }

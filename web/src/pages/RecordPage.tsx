@@ -14,6 +14,7 @@ import { Timeline } from '../components/Timeline';
 import { MoneyInput } from '../components/inputs';
 import { useFormat } from '../session';
 import { useStripeSettings } from '../lib/stripe';
+import { manualWorkflowsFor, type Workflow } from '../lib/workflows';
 
 type Rec = Record<string, unknown> & { id: string; status?: string; lineItems?: ApiLine[] };
 
@@ -219,6 +220,7 @@ function RecordView({ meta, rec, reload, polling }: { meta: ObjectMeta; rec: Rec
         </div>
         <aside className="record-side">
           <Related meta={meta} rec={rec} />
+          <RunWorkflow object={object} id={rec.id} />
           <Card title="Timeline">
             <Timeline object={object} id={rec.id} version={String(rec.updatedAt ?? '')} />
           </Card>
@@ -609,3 +611,49 @@ function DeleteRecord({ meta, rec }: { meta: ObjectMeta; rec: Rec }) {
 }
 
 export { fieldOf };
+
+/** "Run now" on this record: the workspace's active MANUAL workflows of this object. */
+function RunWorkflow({ object, id }: { object: string; id: string }) {
+  const navigate = useNavigate();
+  const toast = useToast();
+  const { data } = useQuery<Workflow[]>('/rest/workflows');
+  const runnable = manualWorkflowsFor(data, object);
+  const [chosen, setChosen] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | Error | null>(null);
+  if (runnable.length === 0) return null;
+  const workflowId = chosen || runnable[0].id;
+  const run = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const out = await mutate<{ runs?: { id: string }[] }>('POST', `/rest/workflows/${workflowId}/run`, { recordIds: [id] });
+      store.invalidate('/rest/workflows', '/rest/workflow-runs');
+      const runs = out?.runs ?? [];
+      toast(runs.length === 1 ? 'Workflow started' : 'Nothing started (the run limit may be reached)');
+      if (runs.length === 1) navigate(`/workflow-runs/${runs[0].id}`);
+    } catch (err) {
+      setError(err as ApiError);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Card title="Workflows">
+      <div className="stack">
+        <label className="field">
+          <span>Workflow</span>
+          <select className="input" value={workflowId} onChange={(e) => setChosen(e.target.value)} aria-label="Workflow to run">
+            {runnable.map((w) => (
+              <option key={w.id} value={w.id}>{w.name}</option>
+            ))}
+          </select>
+        </label>
+        <button type="button" className="btn" onClick={() => void run()} disabled={busy}>
+          {busy ? 'Starting…' : 'Run now'}
+        </button>
+        <ErrorBox error={error} />
+      </div>
+    </Card>
+  );
+}

@@ -8,27 +8,35 @@
 # HTTP). Writes docs/performance.md. Everything listens on 127.0.0.1 only, every step is
 # bounded in time, and the server and PostgreSQL are stopped however the run ends.
 # Then the webhook benchmark (scripts/bench_webhooks.sh, bench/webhooks), which writes the
-# "Webhooks" section of the same file.
+# "Webhooks" section of the same file, and the workflow benchmark (scripts/bench_workflows.sh,
+# bench/workflows: record-triggered WF-010 runs per second against plain creates), which
+# writes its "Workflows" section at the end.
 #   scripts/bench.sh [BUILD_DIR]    BUILD_DIR configured with -DSETTLE_BENCH=ON (make bench)
 # Environment: SETTLE_BENCH_INVOICES (100000), SETTLE_BENCH_SECONDS (10 per scenario),
 # SETTLE_BENCH_CONNECTIONS (32), SETTLE_BENCH_BACKENDS ("sqlite postgres"),
-# SETTLE_BENCH_SUITES ("api webhooks": which parts run), SETTLE_BENCH_OUT (docs/performance.md).
+# SETTLE_BENCH_SUITES ("api webhooks workflows": which parts run), SETTLE_BENCH_OUT
+# (docs/performance.md), SETTLE_BENCH_WORKFLOW_COMPANIES (2000) and
+# SETTLE_BENCH_WORKFLOW_REPEATS (3) for scripts/bench_workflows.sh.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 build=$(cd "${1:-build-bench}" && pwd)
 settle="$build/settle"
 bench_api="$build/bench/bench_api"
-for exe in "$settle" "$bench_api"; do
-  [ -x "$exe" ] || { echo "bench: $exe is missing; build with -DSETTLE_BENCH=ON (make bench)" >&2; exit 1; }
-done
-command -v wrk >/dev/null || { echo "bench: wrk is not installed (make deps)" >&2; exit 1; }
+suites=${SETTLE_BENCH_SUITES:-api webhooks workflows}
+in_suites() { [[ " $suites " == *" $1 "* ]]; }
+# The API benchmark's tools (the other suites' scripts check their own).
+if in_suites api; then
+  for exe in "$settle" "$bench_api"; do
+    [ -x "$exe" ] || { echo "bench: $exe is missing; build with -DSETTLE_BENCH=ON (make bench)" >&2; exit 1; }
+  done
+  command -v wrk >/dev/null || { echo "bench: wrk is not installed (make deps)" >&2; exit 1; }
+fi
 
 invoices=${SETTLE_BENCH_INVOICES:-100000}
 seconds=${SETTLE_BENCH_SECONDS:-10}
 connections=${SETTLE_BENCH_CONNECTIONS:-32}
 backends=${SETTLE_BENCH_BACKENDS:-sqlite postgres}
-suites=${SETTLE_BENCH_SUITES:-api webhooks}
 out=${SETTLE_BENCH_OUT:-docs/performance.md}
 warmup_seconds=3
 wrk_threads=2
@@ -122,8 +130,6 @@ run_backend() {
     --seconds "$seconds" --body "$SETTLE_BENCH_BODY" >"$dir/create_inprocess.json" 2>"$dir/create_inprocess.log"
 }
 
-in_suites() { [[ " $suites " == *" $1 "* ]]; }
-
 if in_suites api; then
   load_before=$(cut -d' ' -f1-3 /proc/loadavg)
   started=$(date +%s)
@@ -147,8 +153,10 @@ if in_suites api; then
   done
   load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-  # report.py rewrites the whole file: keep the webhooks section, which it does not write.
+  # report.py rewrites the whole file: keep the webhooks and workflows sections, which it
+  # does not write.
   webhooks_section=$(sed -n '/^<!-- webhooks:begin/,/^<!-- webhooks:end -->/p' "$out" 2>/dev/null || true)
+  workflows_section=$(sed -n '/^<!-- workflows:begin/,/^<!-- workflows:end -->/p' "$out" 2>/dev/null || true)
   python3 bench/api/report.py --results "$results" --out "$out" --backends "$backends" \
     --invoices "$invoices" --seconds "$seconds" --warmup-seconds "$warmup_seconds" \
     --connections "$connections" --wrk-threads "$wrk_threads" --workers "$workers" \
@@ -156,10 +164,16 @@ if in_suites api; then
     --create-body "$create_body" --load-before "$load_before" --load-after "$load_after" \
     --wall-seconds "$(( $(date +%s) - started ))"
   [ -z "$webhooks_section" ] || printf '\n%s\n' "$webhooks_section" >>"$out"
+  [ -z "$workflows_section" ] || printf '\n%s\n' "$workflows_section" >>"$out"
   echo "bench: wrote $out (raw figures in $results)"
 fi
 
 if in_suites webhooks; then
   # Its own PostgreSQL: the API benchmark's is stopped by now.
   scripts/bench_webhooks.sh "$build"
+fi
+
+if in_suites workflows; then
+  # Its own PostgreSQL too; in process, so neither settle nor wrk is needed for it.
+  scripts/bench_workflows.sh "$build"
 fi

@@ -58,8 +58,9 @@ const std::map<std::string, StepType, std::less<>>& step_types() {
 const std::set<std::string, std::less<>> kStructural = {"id",    "type",     "name",  "retry", "continueOnFailure",
                                                         "timeoutSeconds", "then", "else", "steps", "condition"};
 
+// A step id is a template path segment ({{steps.<id>.x}}), which must start with a letter.
 bool valid_step_id(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
+  if (id.empty() || id.size() > 64 || id[0] < 'a' || id[0] > 'z') return false;
   return std::all_of(id.begin(), id.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
 }
 
@@ -160,7 +161,7 @@ class Checker {
         continue;
       }
       std::string id = s.value("id", json()).is_string() ? s["id"].get<std::string>() : "";
-      if (!valid_step_id(id)) problem(at + ".id", "an id of lower-case letters, digits and _ (at most 64)");
+      if (!valid_step_id(id)) problem(at + ".id", "an id of lower-case letters, digits and _, starting with a letter (at most 64)");
       else if (!ids_.insert(id).second) problem(at + ".id", "another step has the id '" + id + "'");
       std::string type = s.value("type", json()).is_string() ? s["type"].get<std::string>() : "";
       auto it = step_types().find(type);

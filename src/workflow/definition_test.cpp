@@ -62,6 +62,7 @@ TEST(DefinitionCheck, Table) {
       {"http method", manual({{{"id", "a"}, {"type", "HTTP_REQUEST"}, {"url", "http://x"}, {"method", "BREW"}}}), "steps[0].method"},
       {"delay needs a duration", manual({{{"id", "a"}, {"type", "DELAY"}}}), "steps[0].seconds"},
       {"delay bounds", manual({{{"id", "a"}, {"type", "DELAY"}, {"seconds", -5}}}), "steps[0].seconds"},
+      {"step id starting with a digit", manual({task("1st", "x")}), "steps[0].id"},
       {"record action on an order", manual({{{"id", "a"}, {"type", "RECORD_ACTION"}, {"object", "orders"}, {"recordId", "x"}, {"action", "invoice"}}}), ""},
       {"record action that reaches Stripe", manual({{{"id", "a"}, {"type", "RECORD_ACTION"}, {"object", "invoices"}, {"recordId", "x"}, {"action", "void"}}}), "steps[0].action"},
       {"record action unknown", manual({{{"id", "a"}, {"type", "RECORD_ACTION"}, {"object", "orders"}, {"recordId", "x"}, {"action", "ship"}}}), "steps[0].action"},

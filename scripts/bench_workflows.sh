@@ -84,11 +84,10 @@ import datetime
 import json
 import os
 import platform
-import subprocess
 import sys
 
 sys.path.insert(0, "bench")
-from machine import cpu_model, memory_gib  # noqa: E402
+from machine import cpu_model, git_commit, memory_gib, write_section  # noqa: E402
 
 results, out, companies, repeats, load_before, load_after, wall, pg_version, sqlite_version = sys.argv[1:]
 companies = int(companies)
@@ -104,15 +103,6 @@ def fmt_rate(r):
 
 def fmt_ratio(r):
     return f"{r:.2f}" if r < 10 else f"{r:.1f}"
-
-
-def git_commit():
-    try:
-        commit = subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], text=True).strip()
-        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "src", "CMakeLists.txt"]).returncode != 0
-        return commit + (" (the build also had uncommitted changes under src/)" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def median(xs):
@@ -223,20 +213,6 @@ lines += [
 ]
 section = "\n".join(lines) + "\n"
 
-try:
-    with open(out) as f:
-        text = f.read()
-except FileNotFoundError:
-    text = "# Performance\n"
-if BEGIN in text and END in text:
-    start = text.index(BEGIN)
-    stop = text.index(END) + len(END)
-    if stop < len(text) and text[stop] == "\n":
-        stop += 1
-    text = text[:start] + section + text[stop:]
-else:
-    text = text.rstrip("\n") + "\n\n" + section
-with open(out, "w") as f:
-    f.write(text)
+write_section(out, BEGIN, END, section)
 PY
 echo "bench_workflows: wrote the Workflows section of $out (raw figures in $results)"

@@ -50,18 +50,9 @@ class CrashTest : public ::testing::TestWithParam<std::string> {
   }
 
   Reply call(const std::string& method, const std::string& p, const json& body = nullptr) {
-    net::ClientRequest req;
-    req.method = method;
-    req.url = base + p;
-    req.timeout_ms = 30000;
-    req.headers.emplace_back("Authorization", "Bearer " + key);
-    if (!body.is_null()) {
-      req.headers.emplace_back("Content-Type", "application/json");
-      req.body = body.dump();
-    }
-    auto r = net::perform(req);
-    if (!r) throw std::runtime_error(r.error().log);
-    return Reply{r->status, json::parse(r->body, nullptr, false), r->body, r->headers};
+    auto r = call_settle(base, key, method, p, body, 30000);
+    if (!r) throw std::runtime_error(method + " " + p + ": no answer");
+    return *r;
   }
   json stripe(const std::string& p) {
     net::ClientRequest req;

@@ -12,10 +12,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "harness.hpp"
 #include "net/client.hpp"
 
 namespace settle::testing {
@@ -82,6 +84,24 @@ inline bool wait_until_healthy(const std::string& base, std::chrono::seconds lim
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return false;
+}
+
+// One request to the server at `base` with an API key; nullopt when no answer came (the
+// process was killed, or is not back yet).
+inline std::optional<Reply> call_settle(const std::string& base, const std::string& key, const std::string& method,
+                                        const std::string& path, const json& body, long timeout_ms) {
+  net::ClientRequest req;
+  req.method = method;
+  req.url = base + path;
+  req.timeout_ms = timeout_ms;
+  req.headers.emplace_back("Authorization", "Bearer " + key);
+  if (!body.is_null()) {
+    req.headers.emplace_back("Content-Type", "application/json");
+    req.body = body.dump();
+  }
+  auto r = net::perform(req);
+  if (!r) return std::nullopt;
+  return Reply{r->status, json::parse(r->body, nullptr, false), r->body, r->headers};
 }
 
 }  // namespace settle::testing

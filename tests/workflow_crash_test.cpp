@@ -67,18 +67,7 @@ class WorkflowCrashTest : public ::testing::TestWithParam<std::string> {
 
   // nullopt when the server did not answer (killed, or not yet back).
   std::optional<Reply> try_call(const std::string& method, const std::string& p, const json& body = nullptr) {
-    net::ClientRequest req;
-    req.method = method;
-    req.url = base + p;
-    req.timeout_ms = 10000;
-    req.headers.emplace_back("Authorization", "Bearer " + key);
-    if (!body.is_null()) {
-      req.headers.emplace_back("Content-Type", "application/json");
-      req.body = body.dump();
-    }
-    auto r = net::perform(req);
-    if (!r) return std::nullopt;
-    return Reply{r->status, json::parse(r->body, nullptr, false), r->body, r->headers};
+    return call_settle(base, key, method, p, body, 10000);
   }
   Reply call(const std::string& method, const std::string& p, const json& body = nullptr) {
     auto r = try_call(method, p, body);

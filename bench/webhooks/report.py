@@ -10,11 +10,10 @@ import datetime
 import json
 import os
 import platform
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from machine import cpu_model, memory_gib  # noqa: E402
+from machine import cpu_model, git_commit, memory_gib, write_section  # noqa: E402
 
 BEGIN = "<!-- webhooks:begin (written by bench/webhooks/report.py) -->"
 END = "<!-- webhooks:end -->"
@@ -42,15 +41,6 @@ def fmt_ms(ms):
 
 def fmt_ratio(r):
     return f"{r:.1f}" if r >= 1 else f"{r:.2f}"
-
-
-def git_commit():
-    try:
-        commit = subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], text=True).strip()
-        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "src", "CMakeLists.txt"]).returncode != 0
-        return commit + (" (the build also had uncommitted changes under src/)" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def table(rows, baseline, kind):
@@ -242,21 +232,7 @@ def main():
     ]
     section = "\n".join(lines) + "\n"
 
-    try:
-        with open(a.out) as f:
-            text = f.read()
-    except FileNotFoundError:
-        text = "# Performance\n"
-    if BEGIN in text and END in text:
-        start = text.index(BEGIN)
-        stop = text.index(END) + len(END)
-        if stop < len(text) and text[stop] == "\n":
-            stop += 1
-        text = text[:start] + section + text[stop:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    with open(a.out, "w") as f:
-        f.write(text)
+    write_section(a.out, BEGIN, END, section)
 
 
 if __name__ == "__main__":

@@ -429,27 +429,25 @@ Result<json> Records::act(const Actor& actor, const ObjectDef& o, std::string_vi
 
 Result<json> Records::act(Tx& tx, const Actor& actor, const ObjectDef& o, std::string_view id, std::string_view action,
                           const json& body, const std::map<std::string, SqlValue>& also_set) {
-  {
-    json before;
-    if (load_for_update(tx, o, actor.workspace_id, id)) before = before_image(tx, actor, o, RecordChange::Updated, id);
-    auto done = act_in(tx, actor, o, id, action, body);
-    if (!done) return done;
-    if (!also_set.empty()) {
-      Values extra(also_set.begin(), also_set.end());
-      extra["updated_at"] = store::now_timestamp();
-      update_columns(tx, o, actor.workspace_id, id, extra);
-    }
-    if (!before.is_null()) notify(tx, actor, o, RecordChange::Updated, before, id);
-    // The records an action makes: the order of an accepted quote, the draft of an invoiced order.
-    if (o.kind == DocumentKind::Quote && before.is_object() && before["orderId"].is_null() && done->is_object() &&
-        done->value("orderId", json()).is_string())
-      notify(tx, actor, *find_object("orders"), RecordChange::Created, nullptr, (*done)["orderId"].get<std::string>());
-    if (o.kind == DocumentKind::Order && action == "invoice" && before.is_object() && before["invoiceId"].is_null() &&
-        done->is_object() && done->contains("id"))
-      notify(tx, actor, *find_object("invoices"), RecordChange::Created, nullptr, (*done)["id"].get<std::string>());
-    if (also_set.empty()) return done;
-    return load_json(tx, o, actor.workspace_id, std::string(id));
+  json before;
+  if (load_for_update(tx, o, actor.workspace_id, id)) before = before_image(tx, actor, o, RecordChange::Updated, id);
+  auto done = act_in(tx, actor, o, id, action, body);
+  if (!done) return done;
+  if (!also_set.empty()) {
+    Values extra(also_set.begin(), also_set.end());
+    extra["updated_at"] = store::now_timestamp();
+    update_columns(tx, o, actor.workspace_id, id, extra);
   }
+  if (!before.is_null()) notify(tx, actor, o, RecordChange::Updated, before, id);
+  // The records an action makes: the order of an accepted quote, the draft of an invoiced order.
+  if (o.kind == DocumentKind::Quote && before.is_object() && before["orderId"].is_null() && done->is_object() &&
+      done->value("orderId", json()).is_string())
+    notify(tx, actor, *find_object("orders"), RecordChange::Created, nullptr, (*done)["orderId"].get<std::string>());
+  if (o.kind == DocumentKind::Order && action == "invoice" && before.is_object() && before["invoiceId"].is_null() &&
+      done->is_object() && done->contains("id"))
+    notify(tx, actor, *find_object("invoices"), RecordChange::Created, nullptr, (*done)["id"].get<std::string>());
+  if (also_set.empty()) return done;
+  return load_json(tx, o, actor.workspace_id, std::string(id));
 }
 
 namespace {

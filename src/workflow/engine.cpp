@@ -30,17 +30,16 @@ constexpr const char* kSelectWorkflows =
     " AND v.status = 'ACTIVE') AS active_version_id, "
     "(SELECT v.id FROM workflow_versions v WHERE v.workspace_id = w.workspace_id AND v.workflow_id = w.id "
     " AND v.status = 'DRAFT' ORDER BY v.number DESC LIMIT 1) AS draft_version_id, "
-    "(SELECT v.trigger_type FROM workflow_versions v WHERE v.workspace_id = w.workspace_id AND v.workflow_id = w.id "
-    " AND v.status <> 'ARCHIVED' ORDER BY CASE v.status WHEN 'ACTIVE' THEN 0 ELSE 1 END, v.number DESC LIMIT 1) "
-    " AS trigger_type, "
-    "(SELECT v.trigger_object FROM workflow_versions v WHERE v.workspace_id = w.workspace_id AND v.workflow_id = w.id "
-    " AND v.status <> 'ARCHIVED' ORDER BY CASE v.status WHEN 'ACTIVE' THEN 0 ELSE 1 END, v.number DESC LIMIT 1) "
-    " AS trigger_object, "
+    "cv.trigger_type, cv.trigger_object, "
     "(SELECT COUNT(*) FROM workflow_versions v WHERE v.workspace_id = w.workspace_id AND v.workflow_id = w.id "
     " AND v.status IN ('DEACTIVATED', 'ARCHIVED')) AS retired_versions, "
     "(SELECT r.id FROM workflow_runs r WHERE r.workspace_id = w.workspace_id AND r.workflow_id = w.id "
     " ORDER BY r.created_at DESC LIMIT 1) AS last_run_id "
-    "FROM workflows w WHERE w.workspace_id = :ws AND w.deleted_at IS NULL";
+    // The trigger shown is the current version's: the active one, else the newest not archived.
+    "FROM workflows w LEFT JOIN workflow_versions cv ON cv.workspace_id = w.workspace_id AND cv.id = "
+    "(SELECT v.id FROM workflow_versions v WHERE v.workspace_id = w.workspace_id AND v.workflow_id = w.id "
+    " AND v.status <> 'ARCHIVED' ORDER BY CASE v.status WHEN 'ACTIVE' THEN 0 ELSE 1 END, v.number DESC LIMIT 1) "
+    "WHERE w.workspace_id = :ws AND w.deleted_at IS NULL";
 constexpr const char* kSelectRunSummary =
     "SELECT id, status, created_at, ended_at, error FROM workflow_runs WHERE workspace_id = :ws AND id = :id";
 constexpr const char* kInsertWorkflow =

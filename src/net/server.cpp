@@ -11,6 +11,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -138,10 +139,24 @@ class Session : public std::enable_shared_from_this<Session> {
                        });
   }
 
+  // Ends the connection after the last answer. The client may still be sending (a body over
+  // the limit, answered 413 before it was read): closing a socket with unread data makes the
+  // kernel reset the connection, and the client can lose the answer it was sent. So, as web
+  // servers do ("lingering close"), read and discard what still comes, until the client
+  // closes or for at most kLingerSeconds.
   void shutdown() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return;
+    stream_.expires_after(std::chrono::seconds(kLingerSeconds));
+    discard(std::make_shared<std::array<char, 8192>>());
   }
+  void discard(std::shared_ptr<std::array<char, 8192>> sink) {
+    stream_.async_read_some(asio::buffer(*sink), [self = shared_from_this(), sink](beast::error_code ec, std::size_t) {
+      if (!ec) self->discard(sink);
+    });
+  }
+  static constexpr int kLingerSeconds = 2;
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;

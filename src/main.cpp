@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
     char host[256] = "localhost";
     ::gethostname(host, sizeof host - 1);
     std::string instance = env_or("SETTLE_INSTANCE", std::string(host) + ":" + std::to_string(port));
-    auto events = std::make_shared<settle::crm::StripeEvents>(db, stripe_settings, sync, instance);
+    auto events = std::make_shared<settle::crm::StripeEvents>(db, stripe_settings, instance);
     settle::crm::JobOptions job_options;
     job_options.reconcile_every = std::chrono::seconds(std::stoll(env_or("SETTLE_RECONCILE_SECONDS", "3600")));
     job_options.first_reconcile_after =
@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
     auto workflows = std::make_shared<settle::workflow::Engine>(records, sync, workflow_options);
     records->set_observer(workflows);
     events->set_on_settled([&workflows](settle::store::Tx& tx, const std::string& ws, const std::string& id) {
-      workflows->on_stripe_event(tx, ws, id);
+      return workflows->on_stripe_event(tx, ws, id);
     });
     workflows->set_on_queued([&jobs] { jobs.wake(); });
     jobs.add_turn([&workflows] { workflows->turn(); });

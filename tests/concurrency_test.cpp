@@ -232,8 +232,8 @@ TEST_P(ConcurrencyTest, AListPageAndItsTotalCountAgreeWhileRecordsAreCreated) {
 // records nothing when it finishes: the outcome of the lease holder is the one that counts.
 TEST_P(ConcurrencyTest, AnEventsOutcomeIsRecordedOnlyByTheHolderOfItsLease) {
   srv->jobs->stop();  // the two processors below are the only ones
-  crm::StripeEvents first(srv->db, srv->stripe_settings, srv->sync, "first");
-  crm::StripeEvents second(srv->db, srv->stripe_settings, srv->sync, "second");
+  crm::StripeEvents first(srv->db, srv->stripe_settings, "first");
+  crm::StripeEvents second(srv->db, srv->stripe_settings, "second");
   json payload = {{"id", "evt_lease"},
                   {"object", "event"},
                   {"type", "invoice.paid"},

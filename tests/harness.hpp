@@ -129,7 +129,7 @@ class TestServer {
     stripe_settings = std::make_shared<crm::StripeSettings>(db, *box, stripe_options);
     inbox = std::make_shared<crm::WebhookInbox>(db, stripe_settings);
     sync = std::make_shared<crm::StripeSync>(records, stripe_settings);
-    events = std::make_shared<crm::StripeEvents>(db, stripe_settings, sync);
+    events = std::make_shared<crm::StripeEvents>(db, stripe_settings);
     crm::JobOptions job_options;
     job_options.inbox_poll = std::chrono::milliseconds(200);
     job_options.first_reconcile_after = std::chrono::hours(24);  // tests reconcile on demand
@@ -143,7 +143,7 @@ class TestServer {
     workflows = std::make_shared<workflow::Engine>(records, sync, workflow_options);
     records->set_observer(workflows);
     events->set_on_settled([this](store::Tx& tx, const std::string& ws, const std::string& id) {
-      workflows->on_stripe_event(tx, ws, id);
+      return workflows->on_stripe_event(tx, ws, id);
     });
     workflows->set_on_queued([this] { jobs->wake(); });
     jobs->add_turn([this] { workflows->turn(); });

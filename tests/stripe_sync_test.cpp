@@ -130,17 +130,36 @@ class StripeSyncTest : public ::testing::TestWithParam<std::string> {
     }
     ADD_FAILURE() << "the sandbox still has deliveries in flight";
   }
-  // Waits until no stored event is due any more (everything delivered has been applied).
+  // Waits until no stored event is due any more and the workflow runs they started have
+  // ended (everything delivered has been applied).
   void wait_inbox_settled(std::chrono::seconds limit = 20s) {
     auto until = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < until) {
       auto events = call("GET", "/rest/stripe/events?limit=200").body["data"];
       bool pending = false;
       for (const auto& e : events) pending = pending || e["status"] == "pending";
-      if (!pending) return;
+      if (!pending &&
+          count("SELECT COUNT(*) AS n FROM workflow_runs WHERE workspace_id = :ws AND status IN ('RUNNING', 'WAITING')") == 0)
+        return;
       std::this_thread::sleep_for(100ms);
     }
     ADD_FAILURE() << "inbox did not settle";
+  }
+  std::string builtin(const std::string& key) {
+    auto list = call("GET", "/rest/workflows");
+    for (const auto& w : list.body["data"])
+      if (w["builtinKey"] == key) return w["id"];
+    ADD_FAILURE() << "no built-in " << key << ": " << list.raw;
+    return "";
+  }
+  json runs_of(const std::string& workflow_id) {
+    return call("GET", "/rest/workflow-runs?workflowId=" + workflow_id + "&limit=100").body["data"];
+  }
+  void set_active(const std::string& workflow_id, bool active) {
+    json w = call("GET", "/rest/workflows/" + workflow_id).body["data"];
+    std::string version = active ? w["versions"][0]["id"] : w["activeVersionId"];
+    auto r = call("POST", "/rest/workflow-versions/" + version + (active ? "/activate" : "/deactivate"));
+    ASSERT_EQ(r.status, 200) << r.raw;
   }
 
   // A quote with a catalogue line, a free-text line and tax: 2 x 42,500.00 + 1,800.00 + 6,946.00 tax.
@@ -308,6 +327,74 @@ TEST_P(StripeSyncTest, QuoteToPaidAndRefundedInvoiceMatchesStripe) {
   EXPECT_EQ(stripe("GET", "/v1/charges/" + payments[0]["stripeChargeId"].get<std::string>())["amount_refunded"],
             invoice["total"]);
   EXPECT_EQ(count("SELECT COUNT(*) AS n FROM stripe_events WHERE workspace_id = :ws AND status = 'failed'"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) AS n FROM workflow_runs WHERE workspace_id = :ws AND status <> 'COMPLETED'"), 0);
+}
+
+// The pipeline is WF-001 ... WF-007: each step of it shows as a run of its workflow, and a
+// workflow deactivated turns its part off until it is active again.
+TEST_P(StripeSyncTest, ThePipelineRunsAsTheBuiltInWorkflows) {
+  json quote = draft_quote();
+  ASSERT_EQ(act("quotes", quote["id"], "finalize").status, 200);
+  json wf001 = runs_of(builtin("WF-001"));
+  ASSERT_EQ(wf001.size(), 1u) << wf001.dump();
+  EXPECT_EQ(wf001[0]["status"], "COMPLETED");
+  json run = call("GET", "/rest/workflow-runs/" + wf001[0]["id"].get<std::string>()).body["data"];
+  EXPECT_EQ(run["steps"][0]["output"]["stripeQuoteId"], get("quotes", quote["id"])["stripeQuoteId"]);
+
+  std::string sq = get("quotes", quote["id"])["stripeQuoteId"];
+  ASSERT_EQ(post_page("/hosted/quotes/" + sq + "/accept", ""), 200);
+  quote = wait_for("quotes", quote["id"], [](const json& q) { return q["orderId"].is_string(); }, "the order");
+  wait_inbox_settled();
+  bool accepted = false;
+  for (const auto& r : runs_of(builtin("WF-002"))) {
+    json detail = call("GET", "/rest/workflow-runs/" + r["id"].get<std::string>()).body["data"];
+    if (detail["trigger"]["event"]["type"] == "quote.accepted") {
+      accepted = true;
+      EXPECT_EQ(detail["status"], "COMPLETED") << detail.dump();
+      EXPECT_EQ(detail["steps"][0]["output"]["recordId"], quote["id"]) << detail.dump();
+    }
+  }
+  EXPECT_TRUE(accepted) << "WF-002 applied quote.accepted";
+  // The inbox names the run it handed each event to.
+  bool named = false;
+  json events = call("GET", "/rest/stripe/events?limit=200").body["data"];
+  for (const auto& e : events)
+    if (e["type"] == "quote.accepted")
+      named = e["outcome"].get<std::string>().find("Turn accepted Stripe quotes into orders") != std::string::npos;
+  EXPECT_TRUE(named) << events.dump();
+
+  // WF-006 off: a payment at Stripe is not followed, and the event says why.
+  std::string wf006 = builtin("WF-006");
+  set_active(wf006, false);
+  json invoice = open_invoice();
+  EXPECT_EQ(runs_of(builtin("WF-005")).size(), 1u);
+  ASSERT_EQ(pay_card(invoice, "4242424242424242"), 200);
+  wait_deliveries_done();
+  wait_inbox_settled();
+  EXPECT_EQ(get("invoices", invoice["id"])["status"], "Open");
+  json missed = json::array();
+  events = call("GET", "/rest/stripe/events?limit=200").body["data"];
+  for (const auto& e : events)
+    if (e["type"] == "invoice.paid" && e["status"] == "ignored" && e["outcome"] == "no active workflow handles invoice.paid")
+      missed.push_back(e);
+  ASSERT_FALSE(missed.empty());
+  // On again, the missed event retried: Paid, with its payment, once.
+  set_active(wf006, true);
+  auto retried = call("POST", "/rest/stripe/events/" + missed[0]["id"].get<std::string>() + "/retry", json::object());
+  ASSERT_EQ(retried.status, 200) << retried.raw;
+  invoice = wait_status("invoices", invoice["id"], "Paid");
+  wait_inbox_settled();
+  EXPECT_EQ(list("payments", "invoiceId[eq]:" + invoice["id"].get<std::string>()).size(), 1u);
+
+  // WF-005 off: an invoice is finalized here only.
+  set_active(builtin("WF-005"), false);
+  json local = create("invoices", {{"companyId", company},
+                                   {"currency", "USD"},
+                                   {"lineItems", {{{"description", "Filters"}, {"quantity", 1}, {"unitAmount", 9000}}}}});
+  auto finalized = act("invoices", local["id"], "finalize");
+  ASSERT_EQ(finalized.status, 200) << finalized.raw;
+  EXPECT_EQ(finalized.body["data"]["status"], "Open");
+  EXPECT_TRUE(finalized.body["data"]["stripeInvoiceId"].is_null()) << finalized.raw;
 }
 
 // The follow-up of a failure is the built-in workflow WF-007's: a task for the invoice's
@@ -476,6 +563,7 @@ TEST_P(StripeSyncTest, DuplicatedReorderedAndDroppedWebhooksConvergeOnStripe) {
   }
   EXPECT_EQ(count("SELECT COUNT(*) AS n FROM payments WHERE workspace_id = :ws"), 3);
   EXPECT_EQ(count("SELECT COUNT(*) AS n FROM stripe_events WHERE workspace_id = :ws AND status = 'failed'"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) AS n FROM workflow_runs WHERE workspace_id = :ws AND status = 'FAILED'"), 0);
   EXPECT_EQ(stripe("GET", "/v1/customers?limit=100")["data"].size(), 1u);
 }
 

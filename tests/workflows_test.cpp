@@ -1,6 +1,8 @@
-// Workflows end to end, through the real server on both backends: the built-in WF-003,
-// WF-008, WF-009 and WF-010, and user workflows' versions, validation, runs, retries with
-// back-off, loop safety, webhooks, rate limits and workspace isolation.
+// Workflows end to end, through the real server on both backends: the built-in WF-001
+// and WF-005 without Stripe (tests/stripe_sync_test.cpp drives WF-001 ... WF-007 with the
+// sandbox), WF-003, WF-004, WF-008, WF-009 and WF-010; ACTION triggers in the request; and
+// user workflows' versions, validation, runs, retries with back-off, loop safety,
+// webhooks, rate limits and workspace isolation.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -93,7 +95,8 @@ TEST_P(WorkflowsTest, BuiltinsAreOrdinaryActiveWorkflows) {
     if (w["builtinKey"].is_string()) keys.insert(w["builtinKey"]);
     EXPECT_EQ(w["status"], "ACTIVE") << w.dump();
   }
-  EXPECT_EQ(keys, (std::set<std::string>{"WF-003", "WF-004", "WF-007", "WF-008", "WF-009", "WF-010"}));
+  EXPECT_EQ(keys, (std::set<std::string>{"WF-001", "WF-002", "WF-003", "WF-004", "WF-005", "WF-006", "WF-007",
+                                         "WF-008", "WF-009", "WF-010"}));
   // Installing again changes nothing.
   ASSERT_TRUE(srv->workflows->install_builtins(workspace_id));
   EXPECT_EQ(call("GET", "/rest/workflows").body["data"].size(), list.body["data"].size());
@@ -541,6 +544,121 @@ TEST_P(WorkflowsTest, MembersReadAndRunButOnlyAdminsChangeAndWorkspacesAreApart)
   EXPECT_EQ(srv->call("GET", "/rest/workflow-runs/" + run["id"].get<std::string>(), nullptr, other->api_key).status, 404);
   EXPECT_EQ(srv->call("POST", "/rest/workflows/" + manual + "/run", json::object(), other->api_key).status, 404);
   EXPECT_EQ(srv->call("GET", "/rest/workflow-runs", nullptr, other->api_key).body["data"].size(), 0u);
+}
+
+TEST_P(WorkflowsTest, Wf001AndWf005FinalizeInTheRequestAndWithoutStripeStayHere) {
+  std::string wf001 = builtin("WF-001"), wf005 = builtin("WF-005");
+  auto quote = call("POST", "/rest/quotes",
+                    {{"companyId", company},
+                     {"currency", "USD"},
+                     {"lineItems", {{{"description", "Laser head"}, {"quantity", 1}, {"unitAmount", 990000}}}}});
+  ASSERT_EQ(quote.status, 201) << quote.raw;
+  std::string id = quote.body["data"]["id"];
+  auto done = call("POST", "/rest/quotes/" + id + "/finalize");
+  ASSERT_EQ(done.status, 200) << done.raw;
+  EXPECT_EQ(done.body["data"]["status"], "Open");
+  EXPECT_TRUE(done.body["data"]["stripeQuoteId"].is_null()) << "the workspace has no Stripe key";
+  // The run ended before the answer: no waiting.
+  json runs = runs_of(wf001);
+  ASSERT_EQ(runs.size(), 1u) << runs.dump();
+  EXPECT_EQ(runs[0]["status"], "COMPLETED");
+  EXPECT_EQ(runs[0]["triggerType"], "ACTION");
+  json run = call("GET", "/rest/workflow-runs/" + runs[0]["id"].get<std::string>()).body["data"];
+  EXPECT_EQ(run["trigger"]["record"]["status"], "Draft") << "the trigger holds the record before the action";
+  EXPECT_EQ(run["steps"][0]["type"], "STRIPE_FINALIZE");
+  EXPECT_EQ(run["steps"][0]["output"]["status"], "Open");
+  // A refused action is answered as before and starts no run.
+  auto again = call("POST", "/rest/quotes/" + id + "/finalize");
+  EXPECT_EQ(again.status, 409) << again.raw;
+  auto empty = call("POST", "/rest/quotes", {{"companyId", company}, {"currency", "USD"}});
+  ASSERT_EQ(empty.status, 201) << empty.raw;
+  auto no_lines = call("POST", "/rest/quotes/" + empty.body["data"]["id"].get<std::string>() + "/finalize");
+  EXPECT_EQ(no_lines.status, 422) << no_lines.raw;
+  EXPECT_EQ(no_lines.body["error"]["field"], "lineItems") << no_lines.raw;
+  EXPECT_EQ(runs_of(wf001).size(), 1u);
+
+  // WF-005 on an invoice, the same way.
+  auto invoice = call("POST", "/rest/invoices",
+                      {{"companyId", company},
+                       {"currency", "EUR"},
+                       {"lineItems", {{{"description", "Service"}, {"quantity", 1}, {"unitAmount", 50000}}}}});
+  ASSERT_EQ(invoice.status, 201) << invoice.raw;
+  auto sent = call("POST", "/rest/invoices/" + invoice.body["data"]["id"].get<std::string>() + "/finalize");
+  ASSERT_EQ(sent.status, 200) << sent.raw;
+  EXPECT_EQ(sent.body["data"]["status"], "Open");
+  EXPECT_TRUE(sent.body["data"]["invoiceNumber"].is_string()) << sent.raw;
+  ASSERT_EQ(runs_of(wf005).size(), 1u);
+
+  // Deactivated, finalize is the plain action, with no run.
+  std::string version = call("GET", "/rest/workflows/" + wf001).body["data"]["activeVersionId"];
+  ASSERT_EQ(call("POST", "/rest/workflow-versions/" + version + "/deactivate").status, 200);
+  auto other = call("POST", "/rest/quotes",
+                    {{"companyId", company},
+                     {"currency", "USD"},
+                     {"lineItems", {{{"description", "Fibre"}, {"quantity", 3}, {"unitAmount", 1000}}}}});
+  auto plain = call("POST", "/rest/quotes/" + other.body["data"]["id"].get<std::string>() + "/finalize");
+  ASSERT_EQ(plain.status, 200) << plain.raw;
+  EXPECT_EQ(plain.body["data"]["status"], "Open");
+  EXPECT_EQ(runs_of(wf001).size(), 1u);
+}
+
+TEST_P(WorkflowsTest, AnActionWorkflowRunsBeforeTheAnswerAndItsFailureRefusesTheAction) {
+  auto order = call("POST", "/rest/orders",
+                    {{"companyId", company},
+                     {"currency", "USD"},
+                     {"lineItems", {{{"description", "Install"}, {"quantity", 1}, {"unitAmount", 30000}}}}});
+  ASSERT_EQ(order.status, 201) << order.raw;
+  std::string id = order.body["data"]["id"];
+  // On start: a kick-off task, then the plain action (the workflow does not move the order).
+  std::string kickoff = create_workflow(
+      {{"trigger", {{"type", "ACTION"}, {"object", "orders"}, {"action", "start"}}},
+       {"steps", json::array({{{"id", "task"},
+                               {"type", "CREATE_TASK"},
+                               {"title", "Kick-off {{trigger.record.orderNumber}} by {{trigger.startedBy}}"}}})}},
+      "Kick-off");
+  auto started = call("POST", "/rest/orders/" + id + "/start");
+  ASSERT_EQ(started.status, 200) << started.raw;
+  EXPECT_EQ(started.body["data"]["status"], "In Progress");
+  // Made in the request, as the key that asked.
+  json tasks = call("GET", "/rest/tasks?filter=title[like]:Kick-off%25").body["data"];
+  ASSERT_EQ(tasks.size(), 1u) << tasks.dump();
+  std::string number = order.body["data"]["orderNumber"];
+  EXPECT_NE(tasks[0]["title"].get<std::string>().find(number), std::string::npos) << tasks[0].dump();
+  EXPECT_EQ(tasks[0]["title"].get<std::string>().find("workflow"), std::string::npos) << "startedBy is the person";
+  // Starting twice is refused by the order's state, before any run.
+  EXPECT_EQ(call("POST", "/rest/orders/" + id + "/start").status, 409);
+  EXPECT_EQ(runs_of(kickoff).size(), 1u);
+
+  // On fulfill: a call that fails; the action is refused with the step's error and the
+  // order stays as it was.
+  FlakyReceiver down(1000);
+  std::string gate = create_workflow(
+      {{"trigger", {{"type", "ACTION"}, {"object", "orders"}, {"action", "fulfill"}}},
+       {"steps", json::array({{{"id", "check"}, {"type", "HTTP_REQUEST"}, {"method", "POST"}, {"url", down.url()}}})}},
+      "Warehouse check");
+  auto refused = call("POST", "/rest/orders/" + id + "/fulfill");
+  EXPECT_EQ(refused.status, 502) << refused.raw;
+  EXPECT_NE(refused.raw.find("HTTP 500"), std::string::npos) << refused.raw;
+  EXPECT_EQ(call("GET", "/rest/orders/" + id).body["data"]["status"], "In Progress");
+  json runs = runs_of(gate);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0]["status"], "FAILED");
+  // The workflow deactivated, fulfil goes through.
+  std::string version = call("GET", "/rest/workflows/" + gate).body["data"]["activeVersionId"];
+  ASSERT_EQ(call("POST", "/rest/workflow-versions/" + version + "/deactivate").status, 200);
+  auto fulfilled = call("POST", "/rest/orders/" + id + "/fulfill");
+  ASSERT_EQ(fulfilled.status, 200) << fulfilled.raw;
+  EXPECT_EQ(fulfilled.body["data"]["status"], "Fulfilled");
+  // Bad definitions: an action the object lacks.
+  auto bad = call("POST", "/rest/workflows",
+                  {{"name", "bad"},
+                   {"definition",
+                    {{"trigger", {{"type", "ACTION"}, {"object", "orders"}, {"action", "finalize"}}},
+                     {"steps", json::array({{{"id", "t"}, {"type", "CREATE_TASK"}, {"title", "x"}}})}}}});
+  ASSERT_EQ(bad.status, 201) << bad.raw;
+  auto activate = call("POST", "/rest/workflow-versions/" + bad.body["data"]["draftVersionId"].get<std::string>() + "/activate");
+  EXPECT_EQ(activate.status, 422) << activate.raw;
+  EXPECT_EQ(activate.body["error"]["field"], "trigger.action") << activate.raw;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, WorkflowsTest, ::testing::ValuesIn(backends()));

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "stripe/objects.hpp"
+
 namespace settle::crm {
 
 using nlohmann::json;
@@ -25,6 +27,8 @@ constexpr const char* kFinish =
     "UPDATE stripe_events SET status = :status, outcome = :outcome, last_error = :error, next_attempt_at = :next, "
     "processed_at = :now, claimed_by = NULL WHERE workspace_id = :ws AND event_id = :id "
     "AND claimed_by = :me AND next_attempt_at = :lease";
+constexpr const char* kSetOutcome =
+    "UPDATE stripe_events SET status = :status, outcome = :outcome WHERE workspace_id = :ws AND event_id = :id";
 // An event claimed and not finished has claimed_by set and next_attempt_at in the future.
 constexpr const char* kReleaseLeases =
     "UPDATE stripe_events SET next_attempt_at = :now, claimed_by = NULL WHERE claimed_by = :me "
@@ -60,8 +64,8 @@ std::chrono::seconds event_retry_delay(int attempts) {
 }
 
 StripeEvents::StripeEvents(std::shared_ptr<store::Database> db, std::shared_ptr<StripeSettings> settings,
-                           std::shared_ptr<StripeSync> sync, std::string instance)
-    : db_(std::move(db)), settings_(std::move(settings)), sync_(std::move(sync)), instance_(std::move(instance)) {}
+                           std::string instance)
+    : db_(std::move(db)), settings_(std::move(settings)), instance_(std::move(instance)) {}
 
 Result<int> StripeEvents::process_due(int limit) {
   auto claimed = claim_due(limit);
@@ -101,19 +105,25 @@ Result<std::vector<StripeEvents::Claimed>> StripeEvents::claim_due(int limit) {
 
 StripeEvents::Outcome StripeEvents::apply(const Claimed& c) {
   json event = json::parse(c.payload, nullptr, false);
-  bool ignored = false;
   Result<std::string> outcome = fail(Error::internal("stored event is not JSON"));
+  bool ignored = false;
   if (event.is_object()) {
-    // A bug in a handler must cost one event a retry, not the processor thread.
-    try {
-      outcome = sync_->apply_event(c.workspace_id, event, ignored);
-    } catch (const std::exception& e) {
-      outcome = fail(Error::internal(std::string("applying the event threw: ") + e.what()));
+    if (auto parsed = stripe::parse_event(event); !parsed) {
+      outcome = fail(parsed.error());
+    } else if (auto client = settings_->client(c.workspace_id); !client) {
+      outcome = fail(client.error());
+    } else if (!*client) {
+      ignored = true;
+      outcome = std::string("the workspace has no Stripe key");
+    } else {
+      // Applied by the workflows that want it (WF-002, WF-006 and the workspace's own),
+      // whose runs start in the transaction that records this outcome.
+      outcome = std::string("stored for the Stripe-event workflows");
     }
   }
   if (outcome) {
     spdlog::info("stripe event {} {} {}: {}", c.event_id, c.type, ignored ? "ignored" : "processed", *outcome);
-    return {c.workspace_id, c.event_id, c.lease, ignored ? "ignored" : "processed", *outcome, std::nullopt};
+    return {c.workspace_id, c.event_id, c.type, c.lease, ignored ? "ignored" : "processed", *outcome, std::nullopt};
   }
   int tried = static_cast<int>(c.attempts) + 1;
   std::optional<std::string> next;
@@ -121,7 +131,7 @@ StripeEvents::Outcome StripeEvents::apply(const Claimed& c) {
   spdlog::warn("stripe event {} {} failed (attempt {}{}): {}", c.event_id, c.type, tried,
                next ? ", will retry" : ", giving up",
                outcome.error().log.empty() ? outcome.error().message : outcome.error().log);
-  return {c.workspace_id, c.event_id, c.lease, "failed", error_text(outcome.error()), next};
+  return {c.workspace_id, c.event_id, c.type, c.lease, "failed", error_text(outcome.error()), next};
 }
 
 Result<int> StripeEvents::finish(const std::vector<Outcome>& outcomes) {
@@ -143,7 +153,14 @@ Result<int> StripeEvents::finish(const std::vector<Outcome>& outcomes) {
         ++recorded;
         // Stripe-event workflows start in the transaction that records the outcome: once
         // per event, however often it is delivered; a failed event waits for its retry.
-        if (on_settled_ && !failed) on_settled_(tx, o.workspace_id, o.event_id);
+        if (on_settled_ && !failed) {
+          std::string handed = on_settled_(tx, o.workspace_id, o.event_id);
+          if (o.status == "processed")
+            tx.exec(kSetOutcome, {{"status", std::string(handed.empty() ? "ignored" : "processed")},
+                                  {"outcome", handed.empty() ? "no active workflow handles " + o.type : handed},
+                                  {"ws", o.workspace_id},
+                                  {"id", o.event_id}});
+        }
       } else
         spdlog::info("stripe event {}: its lease ran out and another processor claimed it; outcome '{}' not recorded",
                      o.event_id, o.status);

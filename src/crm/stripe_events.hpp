@@ -9,8 +9,12 @@
 // failed — retried with exponential back-off (2 s doubling to 1 h) up to kMaxEventAttempts,
 // then kept failed for an ADMIN to retry. Every event stays in the table for audit.
 //
-// Events are applied oldest (Stripe's `created`) first; correctness does not depend on the
-// order, since StripeSync::apply_event converges records on Stripe's current state.
+// Processing an event hands it to the workspace's Stripe-event workflows (the built-in
+// WF-002 and WF-006 apply it through StripeSync::apply_event, a STRIPE_SYNC step with the
+// inbox's own retries): their runs are queued in the transaction that records the outcome,
+// which names them, or says "ignored: no active workflow handles <type>". Events are
+// handed over oldest (Stripe's `created`) first; correctness does not depend on the order,
+// since apply_event converges records on Stripe's current state.
 //
 // Reconciliation pages through GET /v1/events from a little before the newest event the
 // workspace has (or 30 days, Stripe's retention, on the first run) and stores every event
@@ -30,7 +34,6 @@
 #include "common/error.hpp"
 #include "crm/records.hpp"
 #include "crm/stripe_settings.hpp"
-#include "crm/stripe_sync.hpp"
 #include "store/database.hpp"
 
 namespace settle::crm {
@@ -42,9 +45,9 @@ class StripeEvents {
   // `instance` names this Settle process stably across restarts (host and port): the
   // leases it holds carry the name, so that after a crash it ends them at once.
   StripeEvents(std::shared_ptr<store::Database> db, std::shared_ptr<StripeSettings> settings,
-               std::shared_ptr<StripeSync> sync, std::string instance = "settle");
+               std::string instance = "settle");
 
-  // Applies up to `limit` due events (a batch: Stripe calls make each take up to seconds,
+  // Hands over up to `limit` due events (a batch: Stripe calls make each take up to seconds,
   // and the batch must end well within its lease). Answers how many it handled.
   Result<int> process_due(int limit = 20);
 
@@ -55,7 +58,7 @@ class StripeEvents {
   };
   // What applying a claimed event came to.
   struct Outcome {
-    std::string workspace_id, event_id, lease;
+    std::string workspace_id, event_id, type, lease;
     std::string status;  // processed | ignored | failed
     std::string text;    // what it did, or why it failed
     std::optional<std::string> next_attempt_at;  // a failed event's retry
@@ -70,8 +73,10 @@ class StripeEvents {
   Result<int> finish(const std::vector<Outcome>& outcomes);
 
   // Called inside finish()'s transaction for each event that was processed or ignored (the
-  // workflow engine's Stripe-event trigger); set once before processing starts.
-  using SettledHook = std::function<void(store::Tx&, const std::string& workspace_id, const std::string& event_id)>;
+  // workflow engine's Stripe-event trigger); answers what it handed the event to, "" for
+  // nothing (the event is then recorded as ignored). Set once before processing starts.
+  using SettledHook =
+      std::function<std::string(store::Tx&, const std::string& workspace_id, const std::string& event_id)>;
   void set_on_settled(SettledHook hook) { on_settled_ = std::move(hook); }
 
   // Ends the leases this instance left when it stopped (crashed) with events claimed but
@@ -89,7 +94,6 @@ class StripeEvents {
  private:
   std::shared_ptr<store::Database> db_;
   std::shared_ptr<StripeSettings> settings_;
-  std::shared_ptr<StripeSync> sync_;
   std::string instance_;
   SettledHook on_settled_;
 };

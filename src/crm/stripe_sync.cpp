@@ -906,7 +906,8 @@ Result<json> StripeSync::refresh_invoice(const Actor& actor, std::string_view in
 
 // ---- Inbound events ----------------------------------------------------------------------------
 
-Result<std::string> StripeSync::apply_event(const std::string& ws, const json& event, bool& ignored) {
+Result<std::string> StripeSync::apply_event(const std::string& ws, const json& event, bool& ignored,
+                                            EventTarget* target) {
   ignored = false;
   auto parsed = stripe::parse_event(event);
   if (!parsed) return fail(parsed.error());
@@ -937,6 +938,7 @@ Result<std::string> StripeSync::apply_event(const std::string& ws, const json& e
       ignored = true;
       return "quote " + e.object_id + " is not a Settle quote";
     }
+    if (target) *target = {"quotes", *local};
     auto quote = out.client.retrieve_quote(e.object_id);
     if (!quote) return fail(quote.error());
     auto doc = load_document(db, quotes_def(), ws, *local);
@@ -1013,6 +1015,7 @@ Result<std::string> StripeSync::apply_event(const std::string& ws, const json& e
       return "payment " + payment_intent + " is not linked to a Settle invoice (yet)";
     }
   }
+  if (target) *target = {"invoices", local};
   auto converged = out.converge_invoice(local, e.type == "invoice.payment_failed");
   if (!converged) return fail(converged.error());
   const json& number = (*converged)["invoiceNumber"];

@@ -17,7 +17,8 @@
 // record in its status, marked stripeSyncStatus "failed" with Stripe's reason; doing the
 // action again is the retry.
 //
-// Inbound (apply_event, called by the inbox processor): an event names a quote or an
+// Inbound (apply_event, the STRIPE_SYNC step of the built-in workflows WF-002 and WF-006,
+// which run for the events the inbox has stored): an event names a quote or an
 // invoice; the object is re-read from Stripe and the CRM record converged on what Stripe
 // has now (billing::converge_invoice_status), so duplicates, reordering and late events
 // all end in Stripe's state. Payments and refunds are recorded once each (keyed by their
@@ -67,10 +68,17 @@ class StripeSync {
   // POST /pay/{token}/renew: the customer asks for a new link; the invoice's owner gets a Task.
   Status request_new_payment_link(std::string_view token);
 
-  // Applies one Stripe event of `workspace_id`. Answers what it did (for the audit trail);
-  // an error means "try again later" (Stripe unreachable, the record not ready yet).
-  // `ignored` is set when the event concerns nothing Settle keeps.
-  Result<std::string> apply_event(const std::string& workspace_id, const nlohmann::json& event, bool& ignored);
+  // The Settle record an event concerns.
+  struct EventTarget {
+    std::string object;  // "quotes" or "invoices"
+    std::string id;
+  };
+  // Applies one Stripe event of `workspace_id` (the STRIPE_SYNC step of WF-002 and WF-006).
+  // Answers what it did (for the audit trail); an error means "try again later" (Stripe
+  // unreachable, the record not ready yet). `ignored` is set when the event concerns
+  // nothing Settle keeps; `target`, when given, is set to the record it converged.
+  Result<std::string> apply_event(const std::string& workspace_id, const nlohmann::json& event, bool& ignored,
+                                  EventTarget* target = nullptr);
 
   // GET /rest/quotes/{id}/pdf: the finalized Stripe quote's PDF.
   Result<std::string> quote_pdf(const Actor& actor, std::string_view quote_id);

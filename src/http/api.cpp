@@ -621,7 +621,9 @@ void Api::add_routes() {
                 if (!body) return error_response(body.error());
                 std::string action(r.param("action"));
                 std::replace(action.begin(), action.end(), '-', '_');  // URLs use kebab-case
-                auto result = stripe_.sync->act(a, o, r.param("id"), action, *body);
+                // Through the workspace's action workflows (WF-001, WF-005) when there are any.
+                auto result = workflows_ ? workflows_->act(a, o, r.param("id"), action, *body)
+                                         : stripe_.sync->act(a, o, r.param("id"), action, *body);
                 // Converting an order answers the new invoice: 201 when it was just created.
                 return render(200, result);
               })));

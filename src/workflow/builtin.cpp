@@ -6,6 +6,71 @@ namespace {
 
 using json = nlohmann::json;
 
+// WF-001 and WF-005: the finalize action of a quote or an invoice goes through Stripe.
+BuiltinWorkflow finalize_through_stripe(const char* key, const char* object, const char* name, const char* description) {
+  return {key,
+          name,
+          description,
+          {{"trigger", {{"type", "ACTION"}, {"object", object}, {"action", "finalize"}}},
+           {"steps", json::array({{{"id", "stripe"},
+                                   {"type", "STRIPE_FINALIZE"},
+                                   {"name", "Finalize at Stripe, then here"},
+                                   {"object", object},
+                                   {"recordId", "{{trigger.record.id}}"}}})}}};
+}
+
+// WF-002 and WF-006: Stripe's events applied to the record they name, with the Stripe
+// inbox's retries (12 attempts, 2 s doubling to an hour).
+BuiltinWorkflow apply_stripe_events(const char* key, const char* name, const char* description, json event_types) {
+  return {key,
+          name,
+          description,
+          {{"trigger", {{"type", "STRIPE_EVENT"}, {"eventTypes", std::move(event_types)}}},
+           {"steps", json::array({{{"id", "sync"},
+                                   {"type", "STRIPE_SYNC"},
+                                   {"name", "Converge the record on Stripe"},
+                                   {"retry", {{"maxAttempts", 12}, {"baseSeconds", 2}}}}})}}};
+}
+
+BuiltinWorkflow finalize_quotes() {
+  return finalize_through_stripe(
+      "WF-001", "quotes", "Finalize quotes through Stripe",
+      "Finalizing a quote makes its Stripe quote: the company's Stripe customer (found before one is made), the "
+      "catalogue products, every line at its exact price and the tax, finalized at Stripe. The quote becomes Open "
+      "only once Stripe has it; a Stripe failure leaves it Draft with the reason, and finalizing again retries "
+      "without a second customer or quote. Without a Stripe key the quote is finalized here only.");
+}
+
+BuiltinWorkflow accepted_quotes() {
+  return apply_stripe_events(
+      "WF-002", "Turn accepted Stripe quotes into orders",
+      "When Stripe reports a quote accepted, the quote becomes Accepted and gets its order (once, however often the "
+      "event arrives), and the order holds the invoice Stripe made for it until it is invoiced. A quote canceled at "
+      "Stripe is Canceled here, or Expired when Stripe canceled it at its expiry.",
+      json::array({"quote.accepted", "quote.canceled"}));
+}
+
+BuiltinWorkflow finalize_invoices() {
+  return finalize_through_stripe(
+      "WF-005", "invoices", "Send finalized invoices through Stripe",
+      "Finalizing an invoice makes (or adopts) its Stripe invoice with the same lines and tax, due on the due date, "
+      "payable by card and ACH, finalized and sent with its payment page; the invoice is numbered and Open only "
+      "once Stripe has it. Without a Stripe key the invoice is finalized here only.");
+}
+
+BuiltinWorkflow record_payments() {
+  return apply_stripe_events(
+      "WF-006", "Record Stripe payments on invoices",
+      "Each invoice, payment, charge and refund event from Stripe: the invoice is re-read from Stripe and its status "
+      "and amounts made equal to Stripe's (Paid, Partially Paid, Payment Failed, Void, Uncollectible, Refunded), and "
+      "each payment and refund is recorded once as a Payment. Deactivating this stops Settle from following payments.",
+      json::array({"invoice.created", "invoice.finalized", "invoice.sent", "invoice.updated", "invoice.paid",
+                   "invoice.payment_failed", "invoice.payment_succeeded", "invoice.voided",
+                   "invoice.marked_uncollectible", "invoice.overdue", "invoice.deleted", "invoice_payment.paid",
+                   "payment_intent.succeeded", "payment_intent.payment_failed", "charge.succeeded", "charge.refunded",
+                   "refund.created"}));
+}
+
 BuiltinWorkflow expire_quotes() {
   json follow_up = {
       {"id", "has_contact"},
@@ -201,8 +266,9 @@ BuiltinWorkflow welcome_company() {
 }  // namespace
 
 const std::vector<BuiltinWorkflow>& builtin_workflows() {
-  static const std::vector<BuiltinWorkflow> kBuiltins = {expire_quotes(),  invoice_fulfilled_orders(), payment_failed(),
-                                                         link_expenses(),  budget_report(),            welcome_company()};
+  static const std::vector<BuiltinWorkflow> kBuiltins = {
+      finalize_quotes(), accepted_quotes(), expire_quotes(), invoice_fulfilled_orders(), finalize_invoices(),
+      record_payments(), payment_failed(),  link_expenses(), budget_report(),            welcome_company()};
   return kBuiltins;
 }
 

@@ -1,6 +1,8 @@
 // The workflows every workspace ships with (docs/workflows.md, "Built-in workflows"): the
-// design's WF-003, WF-008, WF-009 and WF-010, as ordinary definitions an ADMIN can read,
-// deactivate, copy and change.
+// design's WF-001 ... WF-010, as ordinary definitions an ADMIN can read, deactivate, copy
+// and change. The Stripe sync's work is theirs through three step types: STRIPE_FINALIZE
+// (WF-001, WF-005, on the finalize action), STRIPE_SYNC (WF-002, WF-006, on Stripe's
+// events) and the record change WF-006 makes, which WF-007 follows up.
 #pragma once
 
 #include <string>

@@ -18,7 +18,7 @@ const std::map<std::string, TriggerType, std::less<>>& trigger_names() {
       {"RECORD_CREATED", TriggerType::RecordCreated}, {"RECORD_UPDATED", TriggerType::RecordUpdated},
       {"RECORD_DELETED", TriggerType::RecordDeleted}, {"STRIPE_EVENT", TriggerType::StripeEvent},
       {"SCHEDULE", TriggerType::Schedule},            {"MANUAL", TriggerType::Manual},
-      {"WEBHOOK", TriggerType::Webhook}};
+      {"WEBHOOK", TriggerType::Webhook},              {"ACTION", TriggerType::Action}};
   return kNames;
 }
 
@@ -44,6 +44,7 @@ const std::map<std::string, StepType, std::less<>>& step_types() {
       {"ITERATOR", {{"items", "steps"}, false}},
       {"DELAY", {{}, false}},
       {"STRIPE_FINALIZE", {{"object", "recordId"}, false}},
+      {"STRIPE_SYNC", {{}, false}},
       {"RECORD_ACTION", {{"object", "recordId", "action"}, true}},
       {"RUN_WORKFLOW", {{"workflowId"}, false}},
       {"EXPIRE_QUOTES", {{}, false}},
@@ -87,6 +88,10 @@ std::vector<std::string> trigger_variables(TriggerType type) {
     case TriggerType::Webhook:
       known.insert(known.end(), {"trigger.body.*", "trigger.headers.*"});
       break;
+    case TriggerType::Action:
+      known.insert(known.end(), {"trigger.record.*", "trigger.object", "trigger.action", "trigger.body.*",
+                                 "trigger.startedBy"});
+      break;
   }
   return known;
 }
@@ -99,11 +104,14 @@ class Checker {
 
   void check_trigger(const json& t, TriggerType& type_out, bool& ok) {
     ok = false;
+    trigger_ok_ = false;
     if (!t.is_object()) return problem("trigger", "a trigger is required");
     auto type_text = t.value("type", json()).is_string() ? t["type"].get<std::string>() : std::string();
     auto type = parse_trigger_type(type_text);
     if (!type) return problem("trigger.type", "unknown trigger type '" + type_text + "'");
     type_out = *type;
+    trigger_ = *type;
+    trigger_ok_ = true;
     ok = true;
     bool record = *type == TriggerType::RecordCreated || *type == TriggerType::RecordUpdated ||
                   *type == TriggerType::RecordDeleted;
@@ -144,6 +152,14 @@ class Checker {
       if (tz != "workspace")
         if (auto st = check_time_zone(tz); !st) problem("trigger.timezone", st.error().message);
     }
+    if (*type == TriggerType::Action) {
+      std::string name = t.value("object", json()).is_string() ? t["object"].get<std::string>() : "";
+      std::string action = t.value("action", json()).is_string() ? t["action"].get<std::string>() : "";
+      if (name != "quotes" && name != "orders" && name != "invoices")
+        problem("trigger.object", "quotes, orders or invoices (the objects with lifecycle actions)");
+      else if (!lifecycle_action_exists(name, action))
+        problem("trigger.action", "no action '" + action + "' on " + name);
+    }
     if (*type == TriggerType::Webhook) {
       std::string auth = t.value("auth", json()).is_string() ? t["auth"].get<std::string>() : "";
       if (auth != "apiKey" && auth != "signature") problem("trigger.auth", "apiKey or signature");
@@ -177,6 +193,8 @@ class Checker {
         problem(at + ".object", "no object '" + s["object"].get<std::string>() + "'");
       if (type == "STRIPE_FINALIZE" && s.value("object", json()) != "quotes" && s.value("object", json()) != "invoices")
         problem(at + ".object", "quotes or invoices");
+      if (type == "STRIPE_SYNC" && trigger_ok_ && trigger_ != TriggerType::StripeEvent)
+        problem(at + ".type", "STRIPE_SYNC applies the trigger's Stripe event: only in a STRIPE_EVENT workflow");
       if (type == "RECORD_ACTION" && s.value("object", json()).is_string() && s.value("action", json()).is_string() &&
           !record_action_allowed(s["object"].get<std::string>(), s["action"].get<std::string>()))
         problem(at + ".action", "an order's start, fulfill, cancel or invoice");
@@ -221,14 +239,16 @@ class Checker {
 
  private:
   std::set<std::string> ids_;
+  TriggerType trigger_ = TriggerType::Manual;
+  bool trigger_ok_ = false;
 
   void check_policy(const json& s, const std::string& at) {
     if (s.contains("retry") && !s["retry"].is_null()) {
       const json& r = s["retry"];
       if (!r.is_object()) return problem(at + ".retry", "{maxAttempts, baseSeconds}");
       if (r.contains("maxAttempts") && !(r["maxAttempts"].is_number_integer() && r["maxAttempts"].get<int>() >= 1 &&
-                                         r["maxAttempts"].get<int>() <= 10))
-        problem(at + ".retry.maxAttempts", "from 1 to 10");
+                                         r["maxAttempts"].get<int>() <= kMaxStepAttempts))
+        problem(at + ".retry.maxAttempts", "from 1 to " + std::to_string(kMaxStepAttempts));
       if (r.contains("baseSeconds") && !(r["baseSeconds"].is_number_integer() && r["baseSeconds"].get<int>() >= 1 &&
                                          r["baseSeconds"].get<int>() <= 3600))
         problem(at + ".retry.baseSeconds", "from 1 to 3600");
@@ -326,10 +346,19 @@ int max_steps_per_run(const json& d) {
   return kDefaultMaxStepsPerRun;
 }
 
-bool step_leaves_settle(std::string_view type) { return type == "HTTP_REQUEST" || type == "STRIPE_FINALIZE"; }
+bool step_leaves_settle(std::string_view type) {
+  return type == "HTTP_REQUEST" || type == "STRIPE_FINALIZE" || type == "STRIPE_SYNC";
+}
 
 bool record_action_allowed(std::string_view object, std::string_view action) {
   return object == "orders" && (action == "start" || action == "fulfill" || action == "cancel" || action == "invoice");
+}
+
+bool lifecycle_action_exists(std::string_view object, std::string_view action) {
+  if (object == "quotes") return action == "finalize" || action == "accept" || action == "cancel";
+  if (object == "orders") return action == "start" || action == "fulfill" || action == "cancel" || action == "invoice";
+  if (object == "invoices") return action == "finalize" || action == "void" || action == "mark_uncollectible";
+  return false;
 }
 
 }  // namespace settle::workflow

@@ -18,7 +18,7 @@ namespace settle::workflow {
 
 using json = nlohmann::json;
 
-enum class TriggerType { RecordCreated, RecordUpdated, RecordDeleted, StripeEvent, Schedule, Manual, Webhook };
+enum class TriggerType { RecordCreated, RecordUpdated, RecordDeleted, StripeEvent, Schedule, Manual, Webhook, Action };
 std::string_view to_string(TriggerType type);
 std::optional<TriggerType> parse_trigger_type(std::string_view text);
 
@@ -47,6 +47,11 @@ struct StepPolicy {
 };
 StepPolicy step_policy(const json& step);
 
+// A step's retries: at most 12 attempts (the Stripe inbox's count), each wait
+// baseSeconds doubling per attempt and never more than an hour.
+inline constexpr int kMaxStepAttempts = 12;
+inline constexpr int kMaxRetryWaitSeconds = 3600;
+
 inline constexpr int kDefaultMaxStepsPerRun = 200;
 inline constexpr int kMaxStepsPerRunCeiling = 1000;
 int max_steps_per_run(const json& definition);
@@ -59,5 +64,10 @@ bool step_leaves_settle(std::string_view type);
 // change only this database (an order's start, fulfill, cancel, invoice). The actions that
 // reach Stripe go through STRIPE_FINALIZE and the Stripe sync, never around it.
 bool record_action_allowed(std::string_view object, std::string_view action);
+
+// Whether `action` is a lifecycle action of `object` (what an ACTION trigger may name):
+// quotes finalize/accept/cancel, orders start/fulfill/cancel/invoice, invoices
+// finalize/void/mark_uncollectible.
+bool lifecycle_action_exists(std::string_view object, std::string_view action);
 
 }  // namespace settle::workflow

@@ -56,7 +56,7 @@ TEST(DefinitionCheck, Table) {
       {"nested in IF", manual({{{"id", "a"}, {"type", "IF"}, {"condition", always}, {"then", json::array({task("b", "{{steps.zz.x}}")})}}}), "steps[0].then[0].title"},
       {"condition reference", manual({{{"id", "a"}, {"type", "FILTER"}, {"condition", {{"left", "{{steps.x.y}}"}, {"op", "eq"}, {"right", 1}}}}}), "steps[0].condition"},
       {"bad condition op", manual({{{"id", "a"}, {"type", "FILTER"}, {"condition", {{"left", 1}, {"op", "approximately"}, {"right", 1}}}}}), "steps[0].condition.op"},
-      {"retry bounds", manual({{{"id", "a"}, {"type", "HTTP_REQUEST"}, {"url", "http://x"}, {"retry", {{"maxAttempts", 11}}}}}), "steps[0].retry.maxAttempts"},
+      {"retry bounds", manual({{{"id", "a"}, {"type", "HTTP_REQUEST"}, {"url", "http://x"}, {"retry", {{"maxAttempts", 13}}}}}), "steps[0].retry.maxAttempts"},
       {"retry base", manual({{{"id", "a"}, {"type", "HTTP_REQUEST"}, {"url", "http://x"}, {"retry", {{"baseSeconds", 0}}}}}), "steps[0].retry.baseSeconds"},
       {"timeout bounds", manual({{{"id", "a"}, {"type", "HTTP_REQUEST"}, {"url", "http://x"}, {"timeoutSeconds", 900}}}), "steps[0].timeoutSeconds"},
       {"http method", manual({{{"id", "a"}, {"type", "HTTP_REQUEST"}, {"url", "http://x"}, {"method", "BREW"}}}), "steps[0].method"},
@@ -69,6 +69,12 @@ TEST(DefinitionCheck, Table) {
       {"record action needs an action", manual({{{"id", "a"}, {"type", "RECORD_ACTION"}, {"object", "orders"}, {"recordId", "x"}}}), "steps[0].action"},
       {"stripe finalize object", manual({{{"id", "a"}, {"type", "STRIPE_FINALIZE"}, {"object", "orders"}, {"recordId", "x"}}}), "steps[0].object"},
       {"attachment object", manual({{{"id", "a"}, {"type", "SEND_EMAIL"}, {"to", "a@b.c"}, {"subject", "s"}, {"body", "b"}, {"attach", {{"object", "people"}}}}}), "steps[0].attach.object"},
+      {"an action trigger", {{"trigger", {{"type", "ACTION"}, {"object", "quotes"}, {"action", "finalize"}}}, {"steps", json::array({task("a", "{{trigger.record.quoteNumber}} by {{trigger.startedBy}}")})}}, ""},
+      {"an action of no such object", {{"trigger", {{"type", "ACTION"}, {"object", "people"}, {"action", "finalize"}}}, {"steps", json::array({task("a", "x")})}}, "trigger.object"},
+      {"an action the object lacks", {{"trigger", {{"type", "ACTION"}, {"object", "orders"}, {"action", "finalize"}}}, {"steps", json::array({task("a", "x")})}}, "trigger.action"},
+      {"an action trigger knows no before", {{"trigger", {{"type", "ACTION"}, {"object", "invoices"}, {"action", "void"}}}, {"steps", json::array({task("a", "{{trigger.before.status}}")})}}, "steps[0].title"},
+      {"stripe sync in a stripe workflow", {{"trigger", {{"type", "STRIPE_EVENT"}, {"eventTypes", {"invoice.paid"}}}}, {"steps", json::array({{{"id", "sync"}, {"type", "STRIPE_SYNC"}}, task("a", "{{steps.sync.record.status}}")})}}, ""},
+      {"stripe sync elsewhere", manual({{{"id", "sync"}, {"type", "STRIPE_SYNC"}}}), "steps[0].type"},
       {"max steps", {{"trigger", {{"type", "MANUAL"}}}, {"steps", json::array({task("a", "x")})}, {"settings", {{"maxStepsPerRun", 5000}}}}, "settings.maxStepsPerRun"},
   };
   for (const auto& c : cases) {

@@ -86,6 +86,7 @@ constexpr const char* kWorkflowLimit = "SELECT max_runs_per_minute FROM workflow
 constexpr const char* kThrottled =
     "UPDATE workflows SET throttled_count = throttled_count + 1, last_throttled_at = :now "
     "WHERE workspace_id = :ws AND id = :wf";
+constexpr const char* kSelectRunByDedup = "SELECT id FROM workflow_runs WHERE workspace_id = :ws AND dedup_key = :dedup";
 constexpr const char* kSelectStripeEvent =
     "SELECT type, payload FROM stripe_events WHERE workspace_id = :ws AND event_id = :id";
 
@@ -656,7 +657,8 @@ Result<json> Engine::retry_run(const Actor& a, std::string_view id) {
 
 std::optional<std::string> Engine::queue_run(Tx& tx, const std::string& ws, const std::string& wf,
                                              const std::string& version, std::string_view trigger_type,
-                                             const json& trigger_data, int depth, std::optional<std::string> dedup) {
+                                             const json& trigger_data, int depth, std::optional<std::string> dedup,
+                                             bool limited, const std::string& claim_token) {
   std::string now = now_text();
   std::string since = store::timestamp_from_now(std::chrono::seconds(-60));
   std::string id = random_id("wfr");
@@ -681,21 +683,29 @@ std::optional<std::string> Engine::queue_run(Tx& tx, const std::string& ws, cons
     spdlog::warn("workflow {}: loop stopped at depth {}", wf, depth);
     return std::nullopt;
   }
-  auto limit_row = tx.query_one(kWorkflowLimit, {{"ws", ws}, {"wf", wf}});
-  std::int64_t limit = limit_row ? RowView(*limit_row, 0).integer("max_runs_per_minute") : 600;
-  std::int64_t recent = RowView(tx.query(kRunsSince, {{"ws", ws}, {"wf", wf}, {"since", since}}), 0).integer("n");
-  std::int64_t recent_ws = recent < limit
-                               ? RowView(tx.query(kWorkspaceRunsSince, {{"ws", ws}, {"since", since}}), 0).integer("n")
-                               : 0;
-  if (recent >= limit || recent_ws >= options_.workspace_runs_per_minute) {
-    tx.exec(kThrottled, {{"now", now}, {"ws", ws}, {"wf", wf}});
-    spdlog::warn("workflow {}: run rate limit hit ({} runs in the last minute)", wf, recent >= limit ? recent : recent_ws);
-    return std::nullopt;
+  if (limited) {
+    auto limit_row = tx.query_one(kWorkflowLimit, {{"ws", ws}, {"wf", wf}});
+    std::int64_t limit = limit_row ? RowView(*limit_row, 0).integer("max_runs_per_minute") : 600;
+    std::int64_t recent = RowView(tx.query(kRunsSince, {{"ws", ws}, {"wf", wf}, {"since", since}}), 0).integer("n");
+    std::int64_t recent_ws =
+        recent < limit ? RowView(tx.query(kWorkspaceRunsSince, {{"ws", ws}, {"since", since}}), 0).integer("n") : 0;
+    if (recent >= limit || recent_ws >= options_.workspace_runs_per_minute) {
+      tx.exec(kThrottled, {{"now", now}, {"ws", ws}, {"wf", wf}});
+      spdlog::warn("workflow {}: run rate limit hit ({} runs in the last minute)", wf, recent >= limit ? recent : recent_ws);
+      return std::nullopt;
+    }
   }
   base.emplace_back("status", std::string(kRunRunning));
-  base.emplace_back("next", now);
   base.emplace_back("error", nullptr);
   base.emplace_back("ended", nullptr);
+  if (!claim_token.empty()) {
+    // Claimed by the caller, who executes it now; the lease lets the background runner take
+    // it up should the caller die.
+    base.emplace_back("next", store::timestamp_from_now(options_.lease));
+    base.emplace_back("token", claim_token);
+    return tx.exec(kInsertClaimedRun, base) == 1 ? std::optional<std::string>(id) : std::nullopt;
+  }
+  base.emplace_back("next", now);
   if (tx.exec(kInsertRun, base) != 1) return std::nullopt;  // this trigger already queued it
   if (on_queued_) on_queued_();
   return id;
@@ -763,11 +773,12 @@ void Engine::on_change(Tx& tx, const Actor& actor, const crm::ObjectDef& object,
   }
 }
 
-void Engine::on_stripe_event(Tx& tx, const std::string& ws, const std::string& event_id) {
+std::string Engine::on_stripe_event(Tx& tx, const std::string& ws, const std::string& event_id) {
   Rows versions = tx.query(kSelectTriggered, {{"ws", ws}, {"type", std::string("STRIPE_EVENT")}, {"object", std::string()}});
-  if (versions.empty()) return;
+  if (versions.empty()) return "";
   auto event = tx.query_one(kSelectStripeEvent, {{"ws", ws}, {"id", event_id}});
-  if (!event) return;
+  if (!event) return "";
+  std::string handed;
   std::string type = RowView(*event, 0).text("type");
   json payload = parse_json_text(RowView(*event, 0).text("payload"));
   for (size_t i = 0; i < versions.size(); ++i) {
@@ -778,9 +789,17 @@ void Engine::on_stripe_event(Tx& tx, const std::string& ws, const std::string& e
       if (t == "*" || t == type) wanted = true;
     if (!wanted) continue;
     json object = payload.is_object() && payload.contains("data") ? payload["data"].value("object", json()) : json();
-    queue_run(tx, ws, v.text("workflow_id"), v.text("id"), "STRIPE_EVENT", {{"event", payload}, {"object", object}}, 0,
-              "stripe:" + event_id + ":" + v.text("id"));
+    std::string dedup = "stripe:" + event_id + ":" + v.text("id");
+    auto run = queue_run(tx, ws, v.text("workflow_id"), v.text("id"), "STRIPE_EVENT", {{"event", payload}, {"object", object}},
+                         0, dedup, false);
+    if (!run)  // an event settled again (an ADMIN's retry): its run is the one queued before
+      if (auto before = tx.query_one(kSelectRunByDedup, {{"ws", ws}, {"dedup", dedup}}))
+        run = RowView(*before, 0).text("id");
+    auto name = tx.query_one(kLockWorkflow, {{"ws", ws}, {"id", v.text("workflow_id")}});
+    handed += std::string(handed.empty() ? "handed to " : "; ") + "workflow '" +
+              (name ? RowView(*name, 0).text("name") : v.text("workflow_id")) + "' (run " + run.value_or("?") + ")";
   }
+  return handed;
 }
 
 Result<json> Engine::run_manually(const Actor& a, std::string_view workflow_id, const json& body) {

@@ -29,6 +29,13 @@ inline constexpr const char* kInsertRun =
     "dedup_key, next_attempt_at, error, created_at, updated_at, ended_at) VALUES (:ws, :id, :wf, :version, :status, "
     ":type, :data, :depth, :dedup, :next, :error, :now, :now, :ended) ON CONFLICT DO NOTHING";
 
+// A run inserted already claimed by the request that executes it (ACTION triggers).
+inline constexpr const char* kInsertClaimedRun =
+    "INSERT INTO workflow_runs (workspace_id, id, workflow_id, version_id, status, trigger_type, trigger_data, depth, "
+    "dedup_key, next_attempt_at, claimed_by, error, created_at, updated_at, started_at, ended_at) VALUES (:ws, :id, "
+    ":wf, :version, :status, :type, :data, :depth, :dedup, :next, :token, :error, :now, :now, :now, :ended) "
+    "ON CONFLICT DO NOTHING";
+
 // The active version of a workflow that is not deleted.
 inline constexpr const char* kSelectActiveVersion =
     "SELECT v.id, v.definition, v.trigger_type FROM workflow_versions v JOIN workflows w "

@@ -86,6 +86,11 @@ constexpr const char* kSelectBudgets =
     "FROM projects p WHERE p.workspace_id = :ws AND p.deleted_at IS NULL AND p.budget IS NOT NULL "
     "AND p.status NOT IN ('Completed', 'Cancelled') ORDER BY p.name, p.id";
 
+constexpr const char* kSelectActionVersions =
+    "SELECT v.id, v.workflow_id, v.definition, w.name FROM workflow_versions v JOIN workflows w "
+    "ON w.workspace_id = v.workspace_id AND w.id = v.workflow_id WHERE v.workspace_id = :ws AND v.status = 'ACTIVE' "
+    "AND w.deleted_at IS NULL AND v.trigger_type = 'ACTION' AND v.trigger_object = :object ORDER BY w.created_at, w.id";
+
 constexpr int kMaxIteratorItems = 1000;
 
 // Settings that are structure, not input: everything else of a step is rendered.
@@ -153,6 +158,10 @@ struct Engine::Run {
   };
   std::map<std::string, Row> rows;
   int position = 0;
+  // How execute() left it: RUNNING (stopped unexpectedly), WAITING, COMPLETED or FAILED,
+  // and the error of the step that failed it (for an answer in the request).
+  std::string outcome = kRunRunning;
+  std::optional<Error> failure;
 };
 
 // Walks a run's steps (engine.cpp's friend); one per execute().
@@ -163,6 +172,7 @@ class StepRunner {
   StepRunner(Engine& engine, Engine::Run& run) : e_(engine), run_(run) {}
 
   std::string pause_until, fail_step, fail_error;
+  std::optional<Error> fail_cause;
 
   Flow walk(const json& steps, const std::string& suffix) {
     for (const auto& s : steps) {
@@ -176,7 +186,18 @@ class StepRunner {
   Engine& e_;
   Engine::Run& run_;
 
-  Actor actor() const { return run_actor(run_.ws, run_.workflow_name, run_.id, run_.depth); }
+  // A run of an ACTION trigger acts as the person who asked for the action, with their
+  // role; every other run as the workspace's automation.
+  Actor actor() const {
+    const json& who = run_.context["trigger"].is_object() ? run_.context["trigger"].value("actor", json()) : json();
+    if (!who.is_object()) return run_actor(run_.ws, run_.workflow_name, run_.id, run_.depth);
+    Actor a{run_.ws, who.value("userId", std::string()),
+            who.value("label", std::string()) + " via workflow '" + run_.workflow_name + "'",
+            who.value("role", std::string()) == "ADMIN" ? crm::Role::Admin : crm::Role::Member};
+    a.workflow_depth = run_.depth + 1;
+    a.workflow_run_id = run_.id;
+    return a;
+  }
 
   Flow step(const json& s, const std::string& suffix) {
     const std::string id = s.value("id", std::string());
@@ -232,9 +253,11 @@ class StepRunner {
 
     json output;
     std::string error;
+    std::optional<Error> cause;
     bool local = !step_leaves_settle(type);
     if (!input) {
       error = input.error().message;
+      cause = input.error();
     } else if (local) {
       // The effect and the COMPLETED row in one transaction.
       bool lease_lost = false;
@@ -263,13 +286,14 @@ class StepRunner {
         return after_success(s, type, suffix, output);
       }
       error = done.error().message;
+      cause = done.error();
       if (done.error().code == ErrorCode::Internal) error = "internal error";
       spdlog::info("workflow run {} step {}: {}", run_.id, key, done.error().log.empty() ? error : done.error().log);
     } else {
       // Outside Settle: mark the attempt as started, then call, then record what came back.
       json entry = {{"attempt", attempt}, {"at", now}, {"status", "RUNNING"}};
       if (!commit(key, s, position, "RUNNING", attempt, group, *input, nullptr, "", 1, log)) return Flow::LeaseLost;
-      auto out = execute_remote(type, *input, policy, key, group);
+      auto out = execute_remote(type, *input, policy, key, group, attempt);
       if (out) {
         json l = log;
         l.push_back({{"attempt", attempt}, {"at", now}, {"status", "COMPLETED"}});
@@ -278,13 +302,15 @@ class StepRunner {
         return after_success(s, type, suffix, *out);
       }
       error = out.error().message;
+      cause = out.error();
     }
 
     // A failed attempt: retry after a back-off, go on without it, or fail the run.
     log.push_back({{"attempt", attempt}, {"at", now}, {"status", "FAILED"}, {"error", error}});
     json rendered = input ? *input : json(nullptr);
     if (attempt < policy.max_attempts) {
-      auto wait = std::chrono::seconds(static_cast<long long>(policy.base_seconds) << std::min(attempt - 1, 20));
+      auto wait = std::chrono::seconds(std::min<long long>(
+          static_cast<long long>(policy.base_seconds) << std::min(attempt - 1, 20), kMaxRetryWaitSeconds));
       std::string retry = store::timestamp_from_now(wait);
       if (!commit(key, s, position, "FAILED", attempt, group, rendered, nullptr, error, 1, log, retry))
         return Flow::LeaseLost;
@@ -299,6 +325,7 @@ class StepRunner {
     }
     fail_step = key;
     fail_error = error;
+    fail_cause = cause;
     return Flow::Failed;
   }
 
@@ -628,7 +655,7 @@ class StepRunner {
 
   // --- the step types that reach outside Settle ---------------------------------------------
   Result<json> execute_remote(const std::string& type, const json& in, const StepPolicy& policy, const std::string& key,
-                              int group) {
+                              int group, int attempt) {
     if (type == "STRIPE_FINALIZE") {
       std::string object = text_setting(in, "object"), id = text_setting(in, "recordId");
       const crm::ObjectDef* o = crm::find_object(object);
@@ -636,9 +663,26 @@ class StepRunner {
       Actor a = actor();
       auto current = e_.records_->get(a, *o, id);
       if (!current) return fail(current.error());
-      // Resumed after a crash that came after the move: it is done.
-      if ((*current)["status"] != "Draft") return current;
+      // Resumed after a crash or a failed attempt that came after the move: it is done.
+      if (attempt > 1 && (*current)["status"] != "Draft") return current;
       return e_.sync_ ? e_.sync_->act(a, *o, id, "finalize", json::object()) : e_.records_->act(a, *o, id, "finalize", json::object());
+    }
+    if (type == "STRIPE_SYNC") {
+      // WF-002 / WF-006: the quote or invoice the trigger's event names, converged on what
+      // Stripe has now (an error is "try again": Stripe unreachable, the record not ready).
+      if (!e_.sync_) return json{{"ignored", true}, {"outcome", "Stripe is not configured in this Settle"}};
+      const json& event = run_.context["trigger"].value("event", json());
+      if (!event.is_object()) return fail(Error::validation("trigger.event", "the run has no Stripe event"));
+      bool ignored = false;
+      crm::StripeSync::EventTarget target;
+      auto applied = e_.sync_->apply_event(run_.ws, event, ignored, &target);
+      if (!applied) return fail(applied.error());
+      json out = {{"ignored", ignored}, {"outcome", *applied}, {"eventType", event.value("type", std::string())},
+                  {"object", target.object.empty() ? json(nullptr) : json(target.object)},
+                  {"recordId", target.id.empty() ? json(nullptr) : json(target.id)}, {"record", nullptr}};
+      if (!target.id.empty())
+        if (auto record = e_.records_->get(actor(), *crm::find_object(target.object), target.id)) out["record"] = *record;
+      return out;
     }
     // HTTP_REQUEST
     net::ClientRequest req;
@@ -708,6 +752,87 @@ Result<int> Engine::process_due(int limit) {
   return static_cast<int>(claimed->size());
 }
 
+Result<json> Engine::act(const Actor& a, const crm::ObjectDef& o, std::string_view id, std::string_view route_action,
+                         const json& body) {
+  // The route says mark-uncollectible (URL style), the lifecycle mark_uncollectible.
+  std::string action = route_action == "mark-uncollectible" ? "mark_uncollectible" : std::string(route_action);
+  // The action as it is without workflows: finalize is the CRM's own (Stripe comes in
+  // through WF-001 and WF-005); the others make the same move at Stripe first.
+  auto plain = [&]() -> Result<json> {
+    if (action == "finalize" || !sync_) return records_->act(a, o, id, action, body);
+    return sync_->act(a, o, id, action, body);
+  };
+  if (!lifecycle_action_exists(o.name, action)) return plain();
+
+  auto versions = records_->db().read<Rows>([&](Tx& tx) -> Result<Rows> {
+    return tx.query(kSelectActionVersions, {{"ws", a.workspace_id}, {"object", o.name}});
+  });
+  if (!versions) return fail(versions.error());
+  std::vector<std::pair<std::string, std::string>> wanted;  // version id, workflow id
+  for (size_t i = 0; i < versions->size(); ++i) {
+    RowView v(*versions, i);
+    if (parse_json_text(v.text("definition"))["trigger"].value("action", std::string()) == action)
+      wanted.emplace_back(v.text("id"), v.text("workflow_id"));
+  }
+  if (wanted.empty()) return plain();
+
+  // A refused action starts no run: it is tried in a transaction that is rolled back.
+  constexpr const char* kDryRun = "dry run of the action";
+  json before;
+  auto tried = records_->db().write<bool>([&](Tx& tx) -> Result<bool> {
+    auto record = records_->get(tx, a, o, id);
+    if (!record) return fail(record.error());
+    before = *record;
+    auto done = records_->act(tx, a, o, id, action, body);
+    if (!done) return fail(done.error());
+    return fail(Error{ErrorCode::Conflict, kDryRun, {}, kDryRun, nullptr});
+  });
+  if (!tried && tried.error().log != kDryRun) return fail(tried.error());
+
+  // The runs, inserted claimed by this request, then executed here one after the other.
+  json data = {{"object", o.name},
+               {"action", action},
+               {"record", before},
+               {"body", body.is_object() ? body : json::object()},
+               {"startedBy", a.label},
+               {"actor", {{"userId", a.user_id}, {"label", a.label}, {"role", a.role == crm::Role::Admin ? "ADMIN" : "MEMBER"}}}};
+  std::vector<Run> runs;
+  auto queued = records_->db().write<bool>([&](Tx& tx) -> Result<bool> {
+    runs.clear();
+    for (const auto& [version, workflow] : wanted) {
+      Run run;
+      run.ws = a.workspace_id;
+      run.token = options_.instance + "/" + random_token(6);
+      auto rid = queue_run(tx, a.workspace_id, workflow, version, "ACTION", data, a.workflow_depth, std::nullopt, false,
+                           run.token);
+      if (!rid) continue;  // stopped at the depth limit (recorded as a failed run)
+      run.id = *rid;
+      runs.push_back(std::move(run));
+    }
+    return true;
+  });
+  if (!queued) return fail(queued.error());
+  if (runs.empty())
+    return fail(Error::conflict("the workflows of this action were stopped: a chain of workflow runs reached the depth "
+                                "limit"));
+  for (auto& run : runs) {
+    execute(run);
+    if (run.outcome == kRunFailed) return fail(run.failure ? *run.failure : Error::conflict("the workflow run failed"));
+    if (run.outcome == kRunRunning)
+      return fail(Error{ErrorCode::Unavailable,
+                        "the workflow run " + run.id + " stopped before it ended; it is taken up again within a minute",
+                        {}, {}, nullptr});
+  }
+  auto after = records_->get(a, o, id);
+  if (!after) return fail(after.error());
+  bool all_done = std::all_of(runs.begin(), runs.end(), [](const Run& r) { return r.outcome == kRunCompleted; });
+  if ((*after)["status"] == before["status"] && (*after)["invoiceId"] == before["invoiceId"])
+    return all_done ? plain() : *after;  // a run still waiting has the action to itself
+  if (o.name == "orders" && action == "invoice" && (*after)["invoiceId"].is_string())
+    return records_->get(a, *crm::find_object("invoices"), (*after)["invoiceId"].get<std::string>());
+  return *after;
+}
+
 void Engine::execute(Run& run) {
   auto loaded = records_->db().read<bool>([&](Tx& tx) -> Result<bool> {
     auto row = tx.query_one(kSelectRunToExecute, {{"ws", run.ws}, {"id", run.id}, {"token", run.token}});
@@ -759,6 +884,11 @@ void Engine::execute(Run& run) {
   }
   std::string now = now_text();
   store::Params p{{"ws", run.ws}, {"id", run.id}, {"token", run.token}, {"now", now}};
+  run.outcome = flow == StepRunner::Flow::Pause    ? kRunWaiting
+                : flow == StepRunner::Flow::Failed ? kRunFailed
+                                                   : kRunCompleted;
+  if (flow == StepRunner::Flow::Failed)
+    run.failure = runner.fail_cause ? *runner.fail_cause : Error::conflict(runner.fail_error);
   if (flow == StepRunner::Flow::Pause) {
     p.insert(p.end(), {{"status", std::string(kRunWaiting)}, {"error", nullptr}, {"step", nullptr}, {"ended", nullptr},
                        {"next", runner.pause_until}});

@@ -1,11 +1,12 @@
-// Workflows: user-defined automation over the CRM (docs/workflows.md), and the built-in
-// workflows of the design (WF-003, WF-008, WF-009, WF-010) expressed on it.
+// Workflows: user-defined automation over the CRM (docs/workflows.md), and the ten built-in
+// workflows of the design (WF-001 ... WF-010) expressed on it.
 //
 // The engine is the only public face of src/workflow:
 //  - the ADMIN's management of workflows, versions and runs (what /rest/workflows* calls);
 //  - the triggers: record changes (crm::RecordObserver, inside the change's transaction),
 //    Stripe events (inside the transaction that settles the event), schedules, manual
-//    runs and inbound webhooks — each queues a run durably, once;
+//    runs and inbound webhooks — each queues a run durably, once; lifecycle actions
+//    (act(), in the request) run their ACTION workflows before answering;
 //  - the runner (turn(), on the background jobs thread): claims due runs with a lease and
 //    executes their steps, storing each step's status, input and output as it goes, so that
 //    a run resumes after a crash at the step that had not finished.
@@ -71,6 +72,16 @@ class Engine : public crm::RecordObserver {
   Result<json> retry_run(const Actor& actor, std::string_view run_id);
   Result<json> set_time_zone(const Actor& actor, const json& body);
 
+  // POST /rest/{object}/{id}/{action}: a lifecycle action, through the workspace's active
+  // ACTION workflows for it (WF-001 and WF-005 finalize through Stripe). The action is
+  // checked first (a refused one starts no run); each workflow then runs in this request
+  // until it ends or waits, acting as the person who asked; a failed run answers its
+  // failing step's error. When no workflow moved the record, the plain action follows
+  // (finalize is then the CRM's own; accept, cancel, void and mark-uncollectible keep
+  // their Stripe side). The answer is the record, or for an order's invoice the invoice.
+  Result<json> act(const Actor& actor, const crm::ObjectDef& object, std::string_view id, std::string_view action,
+                   const json& body);
+
   // POST /webhooks/workflows/{id}: `key_actor` when the caller sent a valid API key;
   // otherwise `signature` (the Settle-Signature header) is checked against the secret.
   Result<json> receive_webhook(std::string_view workflow_id, const std::optional<Actor>& key_actor,
@@ -95,8 +106,10 @@ class Engine : public crm::RecordObserver {
   bool watches(const std::string& workspace_id, const crm::ObjectDef& object, crm::RecordChange change) override;
   void on_change(store::Tx& tx, const Actor& actor, const crm::ObjectDef& object, crm::RecordChange change,
                  const json& before, const json& after) override;
-  // crm::StripeEvents' settled hook.
-  void on_stripe_event(store::Tx& tx, const std::string& workspace_id, const std::string& event_id);
+  // crm::StripeEvents' settled hook: queues the runs of the STRIPE_EVENT workflows that
+  // want the event, once per event and workflow, never throttled (a dropped run would be
+  // a lost payment). Answers which it handed the event to ("" for none).
+  std::string on_stripe_event(store::Tx& tx, const std::string& workspace_id, const std::string& event_id);
 
   // The signature header a sender computes (for tests and docs): "t=<unix>,v1=<hex>".
   static std::string sign_webhook(std::string_view secret, std::int64_t unix_time, std::string_view body);
@@ -108,9 +121,12 @@ class Engine : public crm::RecordObserver {
   void execute(Run& run);
   // Queues a run in `tx` unless a limit stops it; answers the run id, or nullopt when it
   // was throttled or deduplicated.
+  // `claim_token`: the run is inserted claimed by this caller (an ACTION run executed in
+  // the request); such runs and Stripe-event runs are not rate limited.
   std::optional<std::string> queue_run(store::Tx& tx, const std::string& workspace_id, const std::string& workflow_id,
                                        const std::string& version_id, std::string_view trigger_type,
-                                       const json& trigger_data, int depth, std::optional<std::string> dedup_key);
+                                       const json& trigger_data, int depth, std::optional<std::string> dedup_key,
+                                       bool limited = true, const std::string& claim_token = "");
   void invalidate_watch_cache();
 
   std::shared_ptr<crm::Records> records_;

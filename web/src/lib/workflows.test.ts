@@ -171,6 +171,10 @@ describe('defaults', () => {
     [{ type: 'RECORD_CREATED', object: 'people' }, 'SCHEDULE', { type: 'SCHEDULE', cron: '0 9 * * 1-5', timezone: 'workspace' }],
     [{ type: 'RECORD_CREATED', object: 'people' }, 'MANUAL', { type: 'MANUAL', object: 'people' }],
     [{ type: 'MANUAL' }, 'WEBHOOK', { type: 'WEBHOOK', auth: 'signature' }],
+    [{ type: 'MANUAL' }, 'ACTION', { type: 'ACTION', object: 'invoices', action: 'finalize' }],
+    [{ type: 'RECORD_UPDATED', object: 'orders', fields: ['status'] }, 'ACTION', { type: 'ACTION', object: 'orders', action: 'start' }],
+    [{ type: 'ACTION', object: 'quotes', action: 'accept' }, 'ACTION', { type: 'ACTION', object: 'quotes', action: 'accept' }],
+    [{ type: 'RECORD_CREATED', object: 'people' }, 'ACTION', { type: 'ACTION', object: 'invoices', action: 'finalize' }],
   ])('trigger %j to %s', (t, type, want) => expect(changeTriggerType(t, type)).toEqual(want));
 });
 

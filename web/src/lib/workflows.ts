@@ -103,13 +103,21 @@ export interface WorkflowRunDetail extends WorkflowRun {
 
 // --- catalog ----------------------------------------------------------------------------------
 
-export const TRIGGER_TYPES = ['RECORD_CREATED', 'RECORD_UPDATED', 'RECORD_DELETED', 'STRIPE_EVENT', 'SCHEDULE', 'MANUAL', 'WEBHOOK'] as const;
+export const TRIGGER_TYPES = ['RECORD_CREATED', 'RECORD_UPDATED', 'RECORD_DELETED', 'ACTION', 'STRIPE_EVENT', 'SCHEDULE', 'MANUAL', 'WEBHOOK'] as const;
+
+/** The lifecycle actions an ACTION trigger may name, by object. */
+export const LIFECYCLE_ACTIONS: Record<string, readonly string[]> = {
+  quotes: ['finalize', 'accept', 'cancel'],
+  orders: ['start', 'fulfill', 'cancel', 'invoice'],
+  invoices: ['finalize', 'void', 'mark_uncollectible'],
+};
 
 /** The settings each trigger type has (besides `type`). */
 export const TRIGGER_SETTINGS: Record<string, string[]> = {
   RECORD_CREATED: ['object', 'filter'],
   RECORD_UPDATED: ['object', 'fields', 'filter'],
   RECORD_DELETED: ['object', 'filter'],
+  ACTION: ['object', 'action'],
   STRIPE_EVENT: ['eventTypes'],
   SCHEDULE: ['cron', 'timezone'],
   MANUAL: ['object'],
@@ -120,6 +128,7 @@ export const TRIGGER_VARIABLES: Record<string, string[]> = {
   RECORD_CREATED: ['trigger.record'],
   RECORD_UPDATED: ['trigger.record', 'trigger.before', 'trigger.changedFields'],
   RECORD_DELETED: ['trigger.record'],
+  ACTION: ['trigger.record', 'trigger.action', 'trigger.body', 'trigger.startedBy'],
   STRIPE_EVENT: ['trigger.event', 'trigger.object'],
   SCHEDULE: ['trigger.scheduledAt', 'trigger.localTime'],
   MANUAL: ['trigger.record', 'trigger.payload'],
@@ -218,6 +227,11 @@ export const STEP_TYPES: Record<string, { label: string; settings: SettingSpec[]
     label: 'Finalize quote / invoice',
     settings: [s('object', 'Object', 'select', { options: ['quotes', 'invoices'], required: true }), s('recordId', 'Record id', 'text', { required: true })],
     output: 'the record',
+  },
+  STRIPE_SYNC: {
+    label: 'Apply the Stripe event',
+    settings: [],
+    output: 'ignored, outcome, object, recordId, record',
   },
   RECORD_ACTION: {
     label: 'Order action',
@@ -456,6 +470,11 @@ export function changeTriggerType(trigger: Trigger, type: string): Trigger {
     out.timezone ??= 'workspace';
   }
   if (type === 'STRIPE_EVENT') out.eventTypes ??= ['invoice.payment_failed'];
+  if (type === 'ACTION') {
+    if (!LIFECYCLE_ACTIONS[String(out.object)]) out.object = 'invoices';
+    const actions = LIFECYCLE_ACTIONS[String(out.object)];
+    if (!actions.includes(String(out.action))) out.action = actions[0];
+  }
   if (type === 'WEBHOOK') out.auth ??= 'signature';
   return out;
 }

@@ -10,7 +10,7 @@ import { Card, CopyButton, EmptyState, ErrorBox, Modal, Spinner, StatusBadge, us
 import { useFormat, useSession } from '../session';
 import { OBJECTS, OBJECT_BY_NAME } from '../lib/objects';
 import {
-  CONDITION_OPS, EMPTY_DEFINITION, STEP_TYPES, TRIGGER_SETTINGS, TRIGGER_TYPES, TRIGGER_VARIABLES,
+  CONDITION_OPS, EMPTY_DEFINITION, LIFECYCLE_ACTIONS, STEP_TYPES, TRIGGER_SETTINGS, TRIGGER_TYPES, TRIGGER_VARIABLES,
   addStep, changeStepType, changeTriggerType, generalProblems, getSetting, hasCondition, listAt, moveStep,
   nestedLists, normalizeDefinition, operandText, parseList, parseOperand, problemTarget, problemsOfError, removeStep,
   runPollInterval, setSetting, stepProblems, triggerProblems, updateStep,
@@ -786,7 +786,22 @@ function TriggerForm({ trigger, problems, onChange }: { trigger: Trigger; proble
           id={pid('type')} label="Trigger type" kind="select" options={TRIGGER_TYPES} value={type}
           problems={problems.type} onChange={(v) => onChange(changeTriggerType(trigger, String(v || 'MANUAL')))}
         />
-        {settings.includes('object') && (
+        {type === 'ACTION' && (
+          <>
+            <SettingField
+              id={pid('object')} label="Object" kind="select" options={Object.keys(LIFECYCLE_ACTIONS)} value={trigger.object}
+              problems={problems.object} required
+              onChange={(v) => onChange({ ...trigger, object: v, action: LIFECYCLE_ACTIONS[String(v)]?.[0] ?? '' })}
+            />
+            <SettingField
+              id={pid('action')} label="Action (the workflow runs in the request, before it answers)" kind="select"
+              options={LIFECYCLE_ACTIONS[String(trigger.object)] ?? []} value={trigger.action} problems={problems.action} required
+              onChange={(v) => set('action', v)}
+              hint="If the workflow ends without moving the record, the plain action follows."
+            />
+          </>
+        )}
+        {settings.includes('object') && type !== 'ACTION' && (
           <SettingField
             id={pid('object')} label={type === 'MANUAL' ? 'Object (optional: runs once per selected record)' : 'Object'} kind="object"
             value={trigger.object} problems={problems.object} onChange={(v) => set('object', v)} required={type !== 'MANUAL'}

@@ -367,6 +367,30 @@ describe('Settle web UI', { timeout: 170000 }, () => {
     await shot(page, '25-workflow-run-on-record');
   });
 
+  it('WF-001 is an ACTION workflow: finalizing a quote on its page leaves a completed run of it', async () => {
+    const company = await stack.api('POST', '/rest/companies', { name: 'Action Trigger Optics' });
+    const quote = await stack.api('POST', '/rest/quotes', {
+      companyId: company.id, currency: 'USD', lineItems: [{ description: 'Alignment', quantity: 1, unitAmount: 45000 }],
+    });
+    await page.goto(`${stack.url}/quotes/${quote.id}`);
+    await page.getByRole('button', { name: 'Finalize quote' }).click();
+    await page.locator('.record-title .badge', { hasText: /^Open$/ }).waitFor({ timeout: 20000 });
+    await page.getByRole('link', { name: 'Workflows', exact: true }).click();
+    await page.getByRole('link', { name: 'Finalize quotes through Stripe', exact: true }).click();
+    await page.getByRole('heading', { name: 'Finalize quotes through Stripe' }).waitFor();
+    assert.equal(await page.getByLabel('Trigger type').inputValue(), 'ACTION');
+    assert.equal(await page.locator('#wf-trigger-object').inputValue(), 'quotes');
+    assert.equal(await page.locator('#wf-trigger-action').inputValue(), 'finalize');
+    await page.getByRole('tab', { name: 'Runs' }).click();
+    const runs = page.getByRole('table', { name: 'Runs' });
+    await runs.locator('tbody tr', { has: page.locator('.badge', { hasText: /^COMPLETED$/ }) }).first().waitFor({ timeout: 20000 });
+    await runs.locator('tbody tr').first().getByRole('link').click();
+    const step = page.locator('.wf-run-step', { hasText: 'stripe' });
+    await step.locator('.badge', { hasText: /^COMPLETED$/ }).waitFor();
+    assert.match(await step.getByLabel('Output of', { exact: false }).textContent(), new RegExp(quote.id));
+    await shot(page, '26-wf001-run');
+  });
+
   it('switches workspace when the user belongs to several', async () => {
     await stack.cli('workspace', 'create', '--name', 'Phos Labs', '--subdomain', 'phos-labs', '--admin-email', ADMIN.email);
     await page.goto(stack.url + '/');

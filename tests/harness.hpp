@@ -243,6 +243,15 @@ class SandboxedSuite : public ::testing::TestWithParam<std::string> {
   static inline std::unique_ptr<sandbox::Sandbox> sandbox_;
 };
 
+// The id of the workspace's built-in workflow `builtin_key` ("WF-006"), read with `api_key`.
+inline std::string builtin_workflow_id(TestServer& srv, const std::string& api_key, const std::string& builtin_key) {
+  auto list = srv.call("GET", "/rest/workflows", nullptr, api_key);
+  for (const auto& w : list.body["data"])
+    if (w["builtinKey"] == builtin_key) return w["id"];
+  ADD_FAILURE() << "no built-in " << builtin_key << ": " << list.raw;
+  return "";
+}
+
 // Pulls the session cookie's value out of a Set-Cookie header.
 inline std::string session_from(const Reply& r) {
   std::string c = r.header("set-cookie");

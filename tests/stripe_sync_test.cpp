@@ -145,13 +145,7 @@ class StripeSyncTest : public ::testing::TestWithParam<std::string> {
     }
     ADD_FAILURE() << "inbox did not settle";
   }
-  std::string builtin(const std::string& key) {
-    auto list = call("GET", "/rest/workflows");
-    for (const auto& w : list.body["data"])
-      if (w["builtinKey"] == key) return w["id"];
-    ADD_FAILURE() << "no built-in " << key << ": " << list.raw;
-    return "";
-  }
+  std::string builtin(const std::string& builtin_key) { return builtin_workflow_id(*srv, key, builtin_key); }
   json runs_of(const std::string& workflow_id) {
     return call("GET", "/rest/workflow-runs?workflowId=" + workflow_id + "&limit=100").body["data"];
   }

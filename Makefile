@@ -18,6 +18,9 @@ DEB_PACKAGES += chromium
 # libFuzzer and the sanitizers' runtimes for the fuzz harnesses (fuzz/; libclang-rt is only
 # a recommendation of clang's packages).
 DEB_PACKAGES += clang libclang-rt-14-dev
+# Quote and invoice PDFs (src/docs): cairo + pango with DejaVu embedded, QR codes by
+# libqrencode; poppler-utils and zbar-tools read them back in the tests.
+DEB_PACKAGES += libcairo2-dev libpango1.0-dev libqrencode-dev fonts-dejavu-core poppler-utils zbar-tools
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps build run test test-unit test-e2e test-node bench clean

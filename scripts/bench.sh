@@ -10,11 +10,12 @@
 # Then the webhook benchmark (scripts/bench_webhooks.sh, bench/webhooks), which writes the
 # "Webhooks" section of the same file, and the workflow benchmark (scripts/bench_workflows.sh,
 # bench/workflows: record-triggered WF-010 runs per second against plain creates), which
-# writes its "Workflows" section at the end.
+# writes its "Workflows" section, and the document benchmark (scripts/bench_docs.sh,
+# bench/docs: invoice PDFs against JSON of the same invoice), its "Documents" section.
 #   scripts/bench.sh [BUILD_DIR]    BUILD_DIR configured with -DSETTLE_BENCH=ON (make bench)
 # Environment: SETTLE_BENCH_INVOICES (100000), SETTLE_BENCH_SECONDS (10 per scenario),
 # SETTLE_BENCH_CONNECTIONS (32), SETTLE_BENCH_BACKENDS ("sqlite postgres"),
-# SETTLE_BENCH_SUITES ("api webhooks workflows": which parts run), SETTLE_BENCH_OUT
+# SETTLE_BENCH_SUITES ("api webhooks workflows docs": which parts run), SETTLE_BENCH_OUT
 # (docs/performance.md), SETTLE_BENCH_WORKFLOW_COMPANIES (2000) and
 # SETTLE_BENCH_WORKFLOW_REPEATS (3) for scripts/bench_workflows.sh.
 set -euo pipefail
@@ -23,7 +24,7 @@ cd "$root"
 build=$(cd "${1:-build-bench}" && pwd)
 settle="$build/settle"
 bench_api="$build/bench/bench_api"
-suites=${SETTLE_BENCH_SUITES:-api webhooks workflows}
+suites=${SETTLE_BENCH_SUITES:-api webhooks workflows docs}
 in_suites() { [[ " $suites " == *" $1 "* ]]; }
 # The API benchmark's tools (the other suites' scripts check their own).
 if in_suites api; then
@@ -157,6 +158,7 @@ if in_suites api; then
   # does not write.
   webhooks_section=$(sed -n '/^<!-- webhooks:begin/,/^<!-- webhooks:end -->/p' "$out" 2>/dev/null || true)
   workflows_section=$(sed -n '/^<!-- workflows:begin/,/^<!-- workflows:end -->/p' "$out" 2>/dev/null || true)
+  documents_section=$(sed -n '/^<!-- documents:begin/,/^<!-- documents:end -->/p' "$out" 2>/dev/null || true)
   python3 bench/api/report.py --results "$results" --out "$out" --backends "$backends" \
     --invoices "$invoices" --seconds "$seconds" --warmup-seconds "$warmup_seconds" \
     --connections "$connections" --wrk-threads "$wrk_threads" --workers "$workers" \
@@ -165,6 +167,7 @@ if in_suites api; then
     --wall-seconds "$(( $(date +%s) - started ))"
   [ -z "$webhooks_section" ] || printf '\n%s\n' "$webhooks_section" >>"$out"
   [ -z "$workflows_section" ] || printf '\n%s\n' "$workflows_section" >>"$out"
+  [ -z "$documents_section" ] || printf '\n%s\n' "$documents_section" >>"$out"
   echo "bench: wrote $out (raw figures in $results)"
 fi
 
@@ -176,4 +179,9 @@ fi
 if in_suites workflows; then
   # Its own PostgreSQL too; in process, so neither settle nor wrk is needed for it.
   scripts/bench_workflows.sh "$build"
+fi
+
+if in_suites docs; then
+  # In process; cairo and pango only.
+  scripts/bench_docs.sh "$build"
 fi

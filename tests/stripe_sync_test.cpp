@@ -226,6 +226,11 @@ TEST_P(StripeSyncTest, QuoteToPaidAndRefundedInvoiceMatchesStripe) {
   auto pdf = call("GET", "/rest/quotes/" + quote["id"].get<std::string>() + "/pdf");
   EXPECT_EQ(pdf.status, 200);
   EXPECT_EQ(pdf.raw.rfind("%PDF", 0), 0u);
+  EXPECT_NE(pdf.raw.find("Settle"), std::string::npos) << "Settle's own PDF (its creator)";
+  auto stripe_pdf = call("GET", "/rest/quotes/" + quote["id"].get<std::string>() + "/stripe-pdf");
+  EXPECT_EQ(stripe_pdf.status, 200);
+  EXPECT_EQ(stripe_pdf.raw.rfind("%PDF", 0), 0u);
+  EXPECT_NE(stripe_pdf.raw, pdf.raw);
 
   // The customer accepts on Stripe's page: the webhook makes the order, once.
   ASSERT_EQ(post_page("/hosted/quotes/" + quote["stripeQuoteId"].get<std::string>() + "/accept", ""), 200);

@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "crm/dashboard.hpp"
+#include "crm/objects.hpp"
+#include "docs/document_pdf.hpp"
 #include "http/csrf.hpp"
 #include "http/errors.hpp"
 #include "store/query.hpp"
@@ -153,6 +155,25 @@ std::string_view to_string(Access access) {
     case Access::Admin: return "admin";
   }
   return "member";
+}
+
+Result<Api::PdfFile> Api::document_pdf(const Actor& a, std::string_view object, std::string_view id) {
+  const crm::ObjectDef& o = *crm::find_object(object);
+  auto record = records_->get(a, o, id);
+  if (!record) return fail(record.error());
+  json company = json::object();
+  if ((*record)["companyId"].is_string())
+    if (auto c = records_->get(a, *crm::find_object("companies"), (*record)["companyId"].get<std::string>())) company = *c;
+  auto me = accounts_->me(a);
+  if (!me) return fail(me.error());
+  bool invoice = object == "invoices";
+  const json& page = (*record)[invoice ? "stripeInvoiceUrl" : "stripeQuoteUrl"];
+  auto document = docs::document_from_record(invoice ? docs::PdfDocument::Kind::Invoice : docs::PdfDocument::Kind::Quote,
+                                             *record, company, (*me)["workspace"], page.is_string() ? page.get<std::string>() : "");
+  auto bytes = docs::render_pdf(document);
+  if (!bytes) return fail(bytes.error());
+  std::string name = document.number.empty() ? std::string(invoice ? "invoice" : "quote") + "-draft" : document.number;
+  return PdfFile{std::move(*bytes), name + ".pdf"};
 }
 
 void Api::add_route(Access access, std::string method, std::string pattern, net::Handler handler) {
@@ -446,13 +467,26 @@ void Api::add_routes() {
   add_route(Access::Member, "POST", "/rest/invoices/{id}/refresh", authed([this, render](Request& r, const Actor& a) {
                 return render(200, stripe_.sync->refresh_invoice(a, r.param("id")));
               }));
-  add_route(Access::Member, "GET", "/rest/quotes/{id}/pdf", authed([this](Request& r, const Actor& a) {
+  add_route(Access::Member, "GET", "/rest/quotes/{id}/stripe-pdf", authed([this](Request& r, const Actor& a) {
                 auto pdf = stripe_.sync->quote_pdf(a, r.param("id"));
                 if (!pdf) return error_response(pdf.error());
                 Response resp = Response::text(200, *pdf, "application/pdf");
-                resp.set_header("Content-Disposition", "inline; filename=\"quote.pdf\"");
+                resp.set_header("Content-Disposition", "inline; filename=\"stripe-quote.pdf\"");
                 return resp;
               }));
+  // Settle's own PDFs (src/docs); Stripe's stay available (stripe-pdf above, an
+  // invoice's stripePdfUrl).
+  for (const char* object : {"quotes", "invoices"}) {
+    add_route(Access::Member, "GET", std::string("/rest/") + object + "/{id}/pdf",
+              authed([this, object](Request& r, const Actor& a) {
+                auto pdf = document_pdf(a, object, r.param("id"));
+                if (!pdf) return error_response(pdf.error());
+                Response resp = Response::text(200, std::move(pdf->bytes), "application/pdf");
+                resp.set_header("Content-Disposition", "inline; filename=\"" + pdf->file_name + "\"");
+                resp.set_header("Cache-Control", "private, no-cache");
+                return resp;
+              }));
+  }
   // The customer's side of a payment link: no credentials, the token is the capability.
   add_route(Access::Public, "GET", "/pay/{token}", [this](Request& r) {
     std::string token(r.param("token"));

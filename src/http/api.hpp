@@ -90,6 +90,12 @@ class Api {
   // The client's address, for rate limits and the sign-in failure count.
   std::string client_address(const net::Request& r) const;
   bool over_tls(const net::Request& r) const;
+  // GET /rest/{quotes|invoices}/{id}/pdf: the record, its company and the workspace, drawn
+  // by src/docs; the payment link is the document's Stripe page when it has one.
+  struct PdfFile {
+    std::string bytes, file_name;
+  };
+  Result<PdfFile> document_pdf(const crm::Actor& actor, std::string_view object, std::string_view id);
   // The session cookie (and the readable CSRF cookie beside it) for `s`.
   net::Response with_session_cookies(net::Response r, const net::Request& request, const crm::Session& s) const;
 

@@ -5,6 +5,7 @@
 // to <build>/test-artifacts/web/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { launchBrowser, shot, startStack } from './harness.mjs';
 
 const ADMIN = { email: 'admin@phos-ind.com', password: 'phos-demo-2026' };
@@ -389,6 +390,21 @@ describe('Settle web UI', { timeout: 170000 }, () => {
     await step.locator('.badge', { hasText: /^COMPLETED$/ }).waitFor();
     assert.match(await step.getByLabel('Output of', { exact: false }).textContent(), new RegExp(quote.id));
     await shot(page, '26-wf001-run');
+  });
+
+  it('downloads an invoice PDF from the record page, with the invoice in it', async () => {
+    const company = await stack.api('POST', '/rest/companies', { name: 'Download Dental' });
+    const invoice = await stack.api('POST', '/rest/invoices', {
+      companyId: company.id, currency: 'EUR', lineItems: [{ description: 'Handpiece repair', quantity: 2, unitAmount: 12345 }],
+    });
+    await page.goto(`${stack.url}/invoices/${invoice.id}`);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download PDF' }).click()]);
+    const file = await download.path();
+    const text = execFileSync('pdftotext', ['-layout', file, '-']).toString();
+    assert.match(text, /Download Dental/);
+    assert.match(text, /Handpiece repair/);
+    assert.match(text, /246[.,]90/);
+    assert.match(execFileSync('pdfinfo', [file]).toString(), /Pages:\s+1\n/);
   });
 
   it('switches workspace when the user belongs to several', async () => {

@@ -364,6 +364,11 @@ function ActionBar({
             {running === a.action ? `${a.label}…` : a.label}
           </button>
         ))}
+        {(object === 'invoices' || object === 'quotes') && (
+          <a className="btn btn-ghost" href={`/rest/${object}/${rec.id}/pdf`} download>
+            Download PDF
+          </a>
+        )}
         {object === 'invoices' && !!rec.stripeInvoiceId && (
           <button type="button" className="btn btn-ghost" disabled={running !== null} onClick={() => void refresh()} title="Re-read this invoice and its payments from Stripe">
             {running === 'refresh' ? 'Refreshing…' : 'Refresh from Stripe'}

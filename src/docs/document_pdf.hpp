@@ -1,0 +1,59 @@
+// Quote and invoice PDFs, rendered in-process (cairo + pango, DejaVu fonts embedded and
+// subset by cairo, text selectable) — no browser engine, a few milliseconds a page.
+//
+// A document is laid out on A4: the seller and the customer, number and dates, the lines
+// (page breaks between lines, the table header repeated on every page), subtotal, tax,
+// total, amount paid and due, notes, and — when there is one — the payment link as a
+// clickable link and as a QR code. Amounts are formatted for the workspace's locale and
+// the currency's exponent (JPY 0 decimals, KWD 3).
+//
+// Pure apart from the fonts: nothing here knows HTTP, SQL or the CRM's storage.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+
+namespace settle::docs {
+
+struct PdfLine {
+  std::string description;
+  std::int64_t quantity = 1;
+  std::int64_t unit_amount = 0;  // minor units
+  std::int64_t amount = 0;       // minor units
+};
+
+struct PdfDocument {
+  enum class Kind { Quote, Invoice } kind = Kind::Invoice;
+  std::string number;  // "INV-2026-001"; empty for a draft
+  std::string status;
+  std::string issued_on;  // YYYY-MM-DD
+  std::string due_on;     // invoices: due date; quotes: valid until
+  std::string seller_name, seller_address;
+  std::string customer_name, customer_address;
+  std::string currency = "USD";
+  std::string locale = "en-US";
+  std::vector<PdfLine> lines;
+  std::int64_t subtotal = 0, tax = 0, total = 0;
+  std::int64_t amount_paid = 0, amount_due = 0;  // invoices
+  std::string notes;
+  std::string payment_url;  // the payment link (invoices) or the quote's page; may be empty
+};
+
+// "$1,234.56" (en-US), "1.234,56 €" (de-DE), "¥1,235" (JPY), "KWD 1.500" (exponent 3).
+std::string format_amount(std::int64_t amount, std::string_view currency, std::string_view locale);
+
+// The document of a CRM quote or invoice (the API's JSON shape), its company and the
+// workspace ({name, locale}); `payment_url` is the invoice's payment link, if any.
+PdfDocument document_from_record(PdfDocument::Kind kind, const nlohmann::json& record, const nlohmann::json& company,
+                                 const nlohmann::json& workspace, std::string payment_url);
+
+// The PDF file's bytes.
+Result<std::string> render_pdf(const PdfDocument& document);
+
+}  // namespace settle::docs

@@ -80,7 +80,8 @@ class StripeSync {
   Result<std::string> apply_event(const std::string& workspace_id, const nlohmann::json& event, bool& ignored,
                                   EventTarget* target = nullptr);
 
-  // GET /rest/quotes/{id}/pdf: the finalized Stripe quote's PDF.
+  // GET /rest/quotes/{id}/stripe-pdf: the finalized Stripe quote's own PDF (Settle's is
+  // /rest/quotes/{id}/pdf, src/docs).
   Result<std::string> quote_pdf(const Actor& actor, std::string_view quote_id);
 
   // Re-reads one invoice from Stripe and converges the CRM invoice on it.

@@ -316,6 +316,8 @@ PdfDocument document_from_record(PdfDocument::Kind kind, const json& record, con
   d.amount_due = invoice ? amount_of(record, "amountDue") : d.total;
   d.notes = text_of(record, "notes");
   d.payment_url = std::move(payment_url);
+  std::string changed = text_of(record, "updatedAt");
+  if (changed.size() >= 19) d.created_at = changed.substr(0, 19) + "Z";
   return d;
 }
 
@@ -328,6 +330,10 @@ Result<std::string> render_pdf(const PdfDocument& document) {
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, title.c_str());
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_AUTHOR, document.seller_name.c_str());
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "Settle");
+  // A fixed date rather than the clock's: the bytes depend on the document alone.
+  std::string created = document.created_at.empty() ? "2000-01-01T00:00:00Z" : document.created_at;
+  cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATE_DATE, created.c_str());
+  cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_MOD_DATE, created.c_str());
   cairo_t* cr = cairo_create(surface);
   {
     Renderer renderer(document, cr);

@@ -43,6 +43,9 @@ struct PdfDocument {
   std::int64_t amount_paid = 0, amount_due = 0;  // invoices
   std::string notes;
   std::string payment_url;  // the payment link (invoices) or the quote's page; may be empty
+  // The PDF's creation date, ISO 8601 ("2026-12-03T12:59:06Z"): the record's last change,
+  // so that one version of a document is always the same bytes.
+  std::string created_at;
 };
 
 // "$1,234.56" (en-US), "1.234,56 €" (de-DE), "¥1,235" (JPY), "KWD 1.500" (exponent 3).
@@ -53,7 +56,7 @@ std::string format_amount(std::int64_t amount, std::string_view currency, std::s
 PdfDocument document_from_record(PdfDocument::Kind kind, const nlohmann::json& record, const nlohmann::json& company,
                                  const nlohmann::json& workspace, std::string payment_url);
 
-// The PDF file's bytes.
+// The PDF file's bytes; the same document gives the same bytes.
 Result<std::string> render_pdf(const PdfDocument& document);
 
 }  // namespace settle::docs

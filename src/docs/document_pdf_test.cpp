@@ -105,6 +105,19 @@ TEST(RenderPdf, OnePageInvoiceHasItsTextItsLinkAndAQrCodeOfTheLink) {
   EXPECT_EQ(fonts.find(" no  "), std::string::npos) << "every font embedded:\n" << fonts;
 }
 
+TEST(RenderPdf, TheSameDocumentIsTheSameBytes) {
+  PdfDocument d = invoice(5);
+  d.created_at = "2026-12-03T12:59:06Z";
+  auto a = render_pdf(d), b = render_pdf(d);
+  ASSERT_TRUE(a && b);
+  EXPECT_TRUE(*a == *b) << "a PDF depends on its document only, not on the clock";
+  EXPECT_NE(a->find("20261203125906"), std::string::npos) << "the document's date";
+  d.lines[0].description = "Changed";
+  auto c = render_pdf(d);
+  ASSERT_TRUE(c);
+  EXPECT_FALSE(*a == *c);
+}
+
 TEST(RenderPdf, LongInvoicesBreakPagesAndRepeatTheTableHeader) {
   auto pdf = render_pdf(invoice(200));
   ASSERT_TRUE(pdf) << pdf.error().log;

@@ -75,7 +75,7 @@ constexpr const char* kSelectWatched =
     "ON w.workspace_id = v.workspace_id AND w.id = v.workflow_id WHERE v.status = 'ACTIVE' AND w.deleted_at IS NULL "
     "AND v.trigger_type IN ('RECORD_CREATED', 'RECORD_UPDATED', 'RECORD_DELETED')";
 constexpr const char* kSelectTriggered =
-    "SELECT v.id, v.workflow_id, v.definition FROM workflow_versions v JOIN workflows w "
+    "SELECT v.id, v.workflow_id, v.definition, w.name FROM workflow_versions v JOIN workflows w "
     "ON w.workspace_id = v.workspace_id AND w.id = v.workflow_id WHERE v.workspace_id = :ws AND v.status = 'ACTIVE' "
     "AND w.deleted_at IS NULL AND v.trigger_type = :type AND (v.trigger_object = :object OR :object = '')";
 constexpr const char* kRunsSince =
@@ -795,9 +795,8 @@ std::string Engine::on_stripe_event(Tx& tx, const std::string& ws, const std::st
     if (!run)  // an event settled again (an ADMIN's retry): its run is the one queued before
       if (auto before = tx.query_one(kSelectRunByDedup, {{"ws", ws}, {"dedup", dedup}}))
         run = RowView(*before, 0).text("id");
-    auto name = tx.query_one(kLockWorkflow, {{"ws", ws}, {"id", v.text("workflow_id")}});
-    handed += std::string(handed.empty() ? "handed to " : "; ") + "workflow '" +
-              (name ? RowView(*name, 0).text("name") : v.text("workflow_id")) + "' (run " + run.value_or("?") + ")";
+    handed += std::string(handed.empty() ? "handed to " : "; ") + "workflow '" + v.text("name") + "' (run " +
+              run.value_or("?") + ")";
   }
   return handed;
 }

@@ -477,7 +477,7 @@ struct Outbound {
         {"stripe_quote_id", quote->id},
         {"stripe_customer_id", *customer},
         {"stripe_quote_url", quote_page_url(settings.options().api_base, quote->id, quote->livemode)},
-        {"stripe_pdf_url", "/rest/quotes/" + std::string(id) + "/pdf"},
+        {"stripe_pdf_url", "/rest/quotes/" + std::string(id) + "/stripe-pdf"},
         {"stripe_sync_status", std::string("synced")},
         {"stripe_sync_error", nullptr}};
     return records.act(actor, quotes_def(), id, "finalize", json::object(), also);

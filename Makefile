@@ -21,6 +21,8 @@ DEB_PACKAGES += clang libclang-rt-14-dev
 # Quote and invoice PDFs (src/docs): cairo + pango with DejaVu embedded, QR codes by
 # libqrencode; poppler-utils and zbar-tools read them back in the tests.
 DEB_PACKAGES += libcairo2-dev libpango1.0-dev libqrencode-dev fonts-dejavu-core poppler-utils zbar-tools
+# Mail (src/mail): a real SMTP server for the tests (tests/mail/smtp_server.py on aiosmtpd).
+DEB_PACKAGES += python3-aiosmtpd
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps build run test test-unit test-e2e test-node bench clean

@@ -21,6 +21,7 @@
 #include "crm/stripe_sync.hpp"
 #include "crm/webhook_inbox.hpp"
 #include "http/api.hpp"
+#include "mail/mail.hpp"
 #include "net/client.hpp"
 #include "net/server.hpp"
 #include "sandbox/sandbox.hpp"
@@ -169,11 +170,22 @@ int main(int argc, char** argv) {
       if (auto e = engine.lock())
         if (auto st = e->install_builtins(ws); !st) spdlog::error("workflows: {}", st.error().log);
     });
+    // Mail: the workspace's own server (Settings), else the server-wide one from SETTLE_SMTP_*.
+    auto smtp_server = settle::mail::mail_server_from_environment();
+    if (!smtp_server) {
+      std::cerr << "settle: " << smtp_server.error().field << ": " << smtp_server.error().message << "\n";
+      std::exit(2);
+    }
+    settle::mail::MailOptions mail_options;
+    mail_options.instance = instance;
+    mail_options.public_url = stripe_opts.public_url;
+    mail_options.server = *smtp_server;
+    auto mail = std::make_shared<settle::mail::Mail>(db, records, master_key, mail_options);
     settle::http::ApiOptions api_options;
     api_options.web_root = web_root;
     api_options.public_url = stripe_opts.public_url;
     api_options.trust_proxy = env_or("SETTLE_TRUST_PROXY", "") == "1";
-    settle::http::Api api(records, accounts, {stripe_settings, inbox, sync, events}, api_options, workflows);
+    settle::http::Api api(records, accounts, {stripe_settings, inbox, sync, events}, api_options, workflows, mail);
     settle::net::ServerOptions opts;
     opts.address = address;
     opts.port = port;
@@ -188,12 +200,15 @@ int main(int argc, char** argv) {
     if (auto st = events->release_stale_leases(); !st) spdlog::error("{}", st.error().log);
     if (auto st = workflows->release_stale_leases(); !st) spdlog::error("{}", st.error().log);
     if (auto st = workflows->install_builtins_everywhere(); !st) spdlog::error("{}", st.error().log);
+    if (auto st = mail->release_stale_leases(); !st) spdlog::error("{}", st.error().log);
     jobs.start();
+    mail->start();
     spdlog::info("settle serving on http://{}:{} ({})", address, server.port(), db->url_for_log());
     settle::net::wait_for_termination_signal();
     spdlog::info("shutting down");
     server.stop();
     jobs.stop();
+    mail->stop();
   });
 
   // --- migrate ---------------------------------------------------------------------------

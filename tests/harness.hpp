@@ -21,6 +21,7 @@
 #include "crm/records.hpp"
 #include "http/api.hpp"
 #include "http/csrf.hpp"
+#include "mail/mail.hpp"
 #include "net/client.hpp"
 #include "net/server.hpp"
 #include "sandbox/sandbox.hpp"
@@ -104,7 +105,8 @@ class TestServer {
   // api_options: the HTTP layer's settings; by default a https public URL and the
   // production rate limits.
   explicit TestServer(const std::string& backend, const std::string& stripe_api_base = "http://127.0.0.1:9",
-                      std::optional<http::ApiOptions> api_options_override = std::nullopt)
+                      std::optional<http::ApiOptions> api_options_override = std::nullopt,
+                      std::optional<mail::MailServer> smtp = std::nullopt)
       : backend_(backend) {
     crypto_init();
     net::global_init();
@@ -151,27 +153,37 @@ class TestServer {
       if (auto e = engine.lock())
         if (auto st = e->install_builtins(ws); !st) ADD_FAILURE() << "install_builtins: " << st.error().log;
     });
+    mail::MailOptions mail_options;
+    mail_options.instance = workflow_options.instance;
+    mail_options.public_url = stripe_options.public_url;
+    mail_options.server = smtp;
+    mail_options.poll = std::chrono::milliseconds(200);
+    mail_options.first_retry = std::chrono::seconds(1);
+    mail = std::make_shared<mail::Mail>(db, records, *box, mail_options);
     http::ApiOptions api_options;
     api_options.public_url = stripe_options.public_url;
     if (api_options_override) api_options = *api_options_override;
     api = std::make_unique<http::Api>(records, accounts, http::StripeServices{stripe_settings, inbox, sync, events},
-                                      api_options, workflows);
+                                      api_options, workflows, mail);
     net::ServerOptions opts;
     opts.port = 0;
     opts.worker_threads = 8;
     server = std::make_unique<net::Server>(opts, [this](net::Request& r) { return api->handle(r); });
     server->start();
     jobs->start();
+    mail->start();
     base_ = "http://127.0.0.1:" + std::to_string(server->port());
   }
 
   ~TestServer() {
     server->stop();
     jobs->stop();
+    mail->stop();
     records->set_observer(nullptr);  // the engine holds the records: break the cycle
     server.reset();
     jobs.reset();
     api.reset();
+    mail.reset();
     workflows.reset();
     inbox.reset();
     stripe_settings.reset();
@@ -179,6 +191,20 @@ class TestServer {
     accounts.reset();
     db.reset();
     scratch_.reset();
+  }
+
+  // The newest outbox mail of `kind` to `to`, opened (a sealed body and model too).
+  crm::OutboxMessage mailed(const std::string& kind, const std::string& to) {
+    auto id = db->read<std::string>([&](store::Tx& tx) -> Result<std::string> {
+      auto r = tx.query("SELECT id FROM outbox WHERE kind = :kind AND recipient = :to ORDER BY created_at DESC, id DESC",
+                        {{"kind", kind}, {"to", to}});
+      if (r.empty()) return fail(Error::not_found("outbox mail " + kind + " to " + to));
+      return store::RowView(r, 0).text("id");
+    });
+    if (!id) throw std::runtime_error(id.error().message);
+    auto mail = accounts->open_outbox_message(*id);
+    if (!mail) throw std::runtime_error(mail.error().log);
+    return *mail;
   }
 
   // A cookie-authenticated call sends the session's CSRF token as the web UI does, unless
@@ -219,6 +245,7 @@ class TestServer {
   std::shared_ptr<workflow::Engine> workflows;
   std::unique_ptr<crm::BackgroundJobs> jobs;
   std::unique_ptr<http::Api> api;
+  std::shared_ptr<mail::Mail> mail;
   std::unique_ptr<net::Server> server;
 
  private:

@@ -67,12 +67,6 @@ constexpr const char* kCountFailuresByEmail =
 constexpr const char* kCountFailuresByAddress =
     "SELECT COUNT(*) AS n FROM login_failures WHERE remote = :remote AND at > :since";
 constexpr const char* kInsertFailure = "INSERT INTO login_failures (email, remote, at) VALUES (:email, :remote, :at)";
-constexpr const char* kInsertOutbox =
-    "INSERT INTO outbox (id, workspace_id, kind, recipient, subject, body, body_sealed, created_at) "
-    "VALUES (:id, :ws, :kind, :to, :subject, :body, :sealed, :at)";
-constexpr const char* kSelectOutbox =
-    "SELECT id, workspace_id, kind, recipient, subject, body, body_sealed, created_at, sent_at FROM outbox "
-    "WHERE id = :id";
 constexpr const char* kInsertInvitation =
     "INSERT INTO member_invitations (workspace_id, token_hash, user_id, invited_by, expires_at, created_at) "
     "VALUES (:ws, :hash, :user, :by, :expires, :at)";
@@ -110,31 +104,11 @@ Status require_admin(const Actor& actor) {
   return {};
 }
 
-struct Mail {
-  std::optional<std::string> workspace_id;
-  std::string kind, to, subject, body;
-};
-
-void insert_mail(Tx& tx, const std::string& id, const Mail& m, const std::string& stored_body, bool sealed) {
-  tx.exec(kInsertOutbox, {{"id", id},
-                          {"ws", m.workspace_id ? SqlValue(*m.workspace_id) : SqlValue(nullptr)},
-                          {"kind", m.kind},
-                          {"to", m.to},
-                          {"subject", m.subject},
-                          {"body", stored_body},
-                          {"sealed", std::int64_t{sealed ? 1 : 0}},
-                          {"at", store::now_timestamp()}});
-  // The body may hold a one-time token: the log says only that mail was queued.
-  spdlog::info("outbox: queued {} mail to {}", m.kind, m.to);
-}
-
-void queue_mail(Tx& tx, const Mail& m) { insert_mail(tx, random_id("mail"), m, m.body, false); }
-
-// For mail carrying a one-time code: whoever reads the database must not be able to use it.
-Status queue_sealed_mail(Tx& tx, const Mail& m, const std::optional<SecretBox>& box) {
-  if (!box) return fail(Error::internal("outbox: no master key to seal " + m.kind + " mail"));
-  std::string id = random_id("mail");
-  insert_mail(tx, id, m, box->seal(m.body, id), true);
+// Mail carrying a one-time code is sealed: whoever reads the database must not be able to use it.
+Status queue_sealed(Tx& tx, QueuedMail mail, const std::optional<SecretBox>& box) {
+  mail.sealed = true;
+  auto id = queue_mail(tx, mail, box ? &*box : nullptr);
+  if (!id) return fail(id.error());
   return {};
 }
 
@@ -508,10 +482,11 @@ Result<json> Accounts::signup(const std::string& email_in, const std::string& pa
     std::string token = random_token(24);
     tx.exec("INSERT INTO email_verifications (token_hash, user_id, expires_at, created_at) VALUES (:h, :u, :e, :at)",
             {{"h", sha256_hex(token)}, {"u", id}, {"e", store::timestamp_from_now(std::chrono::days(kDomainTokenDays))}, {"at", now}});
-    if (auto st = queue_sealed_mail(tx, {std::nullopt, "email_verification", email, "Confirm your email address for Settle",
-                                         "Your verification code: " + token},
-                                    options_.outbox_box);
-        !st)
+    QueuedMail mail{std::nullopt, "email_verification", email, "Confirm your email address for Settle",
+                    "Your verification code: " + token};
+    mail.data = {{"email", email}, {"firstName", first_name}, {"code", token}, {"expiresInDays", kDomainTokenDays},
+                 {"link", options_.public_url + "/verify-email?token=" + token}};
+    if (auto st = queue_sealed(tx, std::move(mail), options_.outbox_box); !st)
       return fail(st.error());
     return json{{"userId", id}, {"email", email}, {"emailVerified", false}};
   });
@@ -699,20 +674,27 @@ Status Accounts::invite_member(Tx& tx, const Actor& actor, const std::string& us
   if (!actor.user_id.empty())
     if (auto u = tx.query_one("SELECT email FROM users WHERE id = :id", {{"id", actor.user_id}}))
       inviter = RowView(*u, 0).text("email");
-  Mail mail{actor.workspace_id, "member_invitation", email, "You were added to " + workspace + " on Settle",
-            inviter + " added you to the workspace " + workspace + " as " + std::string(to_string(role)) + ". "};
+  QueuedMail mail{actor.workspace_id, "member_invitation", email, "You were added to " + workspace + " on Settle",
+                  inviter + " added you to the workspace " + workspace + " as " + std::string(to_string(role)) + ". "};
+  mail.data = {{"workspace", {{"name", workspace}}}, {"inviter", inviter}, {"role", to_string(role)},
+               {"email", email}, {"hasPassword", has_password}};
   if (has_password) {
     mail.body += "Sign in at " + options_.public_url + "/";
-    queue_mail(tx, mail);
+    mail.data["link"] = options_.public_url + "/";
+    auto id = queue_mail(tx, mail, nullptr);
+    if (!id) return fail(id.error());
     return {};
   }
   std::string token = random_token(32);
   tx.exec(kInsertInvitation, {{"ws", actor.workspace_id}, {"hash", sha256_hex(token)}, {"user", user_id},
                               {"by", actor.user_id.empty() ? SqlValue(nullptr) : SqlValue(actor.user_id)},
                               {"expires", store::timestamp_from_now(std::chrono::days(kInvitationDays))}, {"at", now}});
+  std::string link = options_.public_url + "/accept-invitation?token=" + token;
   mail.body += "Choose your password to sign in (the link works once, for " + std::to_string(kInvitationDays) +
-               " days): " + options_.public_url + "/accept-invitation?token=" + token;
-  return queue_sealed_mail(tx, mail, options_.outbox_box);
+               " days): " + link;
+  mail.data["link"] = link;
+  mail.data["expiresInDays"] = kInvitationDays;
+  return queue_sealed(tx, std::move(mail), options_.outbox_box);
 }
 
 Result<json> Accounts::set_member_role(const Actor& actor, const std::string& user_id, const json& body) {
@@ -813,10 +795,22 @@ Result<json> Accounts::add_domain(const Actor& actor, const json& body) {
   if (!is_valid_domain(domain)) return fail(Error::validation("domain", "not a valid domain name"));
   if (is_free_mail_domain(domain))
     return fail(Error::validation("domain", domain + " is a public mail provider; approve your own domain instead"));
+  // Proof of control of the domain: a link mailed to its postmaster, its admin, or the
+  // requesting member's own address there. Any other address at the domain could be a
+  // mailbox anyone may get (a support alias, a student's), so it proves nothing.
+  std::string own;
+  if (!actor.user_id.empty())
+    own = db_->read<std::string>([&](Tx& tx) -> Result<std::string> {
+               auto u = tx.query_one("SELECT email FROM users WHERE id = :id", {{"id", actor.user_id}});
+               return u ? RowView(*u, 0).text("email") : std::string();
+             }).value_or("");
+  own = ascii_lower(own);
   std::string to = ascii_lower(get_string(body, "validationEmail"));
-  if (to.empty()) to = email_domain(actor.label) == domain ? ascii_lower(actor.label) : "postmaster@" + domain;
-  if (!is_valid_email(to) || email_domain(to) != domain)
-    return fail(Error::validation("validationEmail", "the validation address must be at " + domain));
+  if (to.empty()) to = email_domain(own).value_or("") == domain ? own : "postmaster@" + domain;
+  if (!is_valid_email(to) || email_domain(to) != domain ||
+      !(to == "postmaster@" + domain || to == "admin@" + domain || (to == own && !own.empty())))
+    return fail(Error::validation("validationEmail", "the validation link goes to postmaster@" + domain + ", admin@" +
+                                                         domain + " or your own address at " + domain));
   return db_->write<json>([&](Tx& tx) -> Result<json> {
     if (tx.query_one("SELECT 1 AS x FROM approved_domains WHERE workspace_id = :ws AND domain = :d",
                      {{"ws", actor.workspace_id}, {"d", domain}}))
@@ -827,13 +821,18 @@ Result<json> Accounts::add_domain(const Actor& actor, const json& body) {
             "token_expires_at, created_by, created_at) VALUES (:ws, :id, :d, 'PENDING', :to, :h, :exp, :by, :at)",
             {{"ws", actor.workspace_id}, {"id", id}, {"d", domain}, {"to", to}, {"h", sha256_hex(token)},
              {"exp", expires}, {"by", actor.user_id.empty() ? SqlValue(nullptr) : SqlValue(actor.user_id)}, {"at", now}});
-    if (auto st = queue_sealed_mail(tx, {actor.workspace_id, "domain_validation", to, "Approve " + domain + " for Settle",
-                                         "Use this code to approve " + domain + ": " + token},
-                                    options_.outbox_box);
-        !st)
-      return fail(st.error());
+    // The code travels only in the mail: the ADMIN asking is not the proof.
+    std::string link = options_.public_url + "/validate-domain?token=" + token;
+    QueuedMail mail{actor.workspace_id, "domain_validation", to, "Approve " + domain + " for Settle",
+                    "Open this link to approve " + domain + " (it works once, for " + std::to_string(kDomainTokenDays) +
+                        " days): " + link};
+    std::string workspace =
+        RowView(*tx.query_one("SELECT name FROM workspaces WHERE id = :id", {{"id", actor.workspace_id}}), 0).text("name");
+    mail.data = {{"domain", domain}, {"link", link}, {"code", token}, {"expiresInDays", kDomainTokenDays},
+                 {"workspace", {{"name", workspace}}}, {"requestedBy", own.empty() ? actor.label : own}};
+    if (auto st = queue_sealed(tx, std::move(mail), options_.outbox_box); !st) return fail(st.error());
     return json{{"id", id}, {"domain", domain}, {"status", "PENDING"}, {"validationEmail", to},
-                {"validationToken", token}, {"tokenExpiresAt", expires}, {"createdAt", now}};
+                {"tokenExpiresAt", expires}, {"createdAt", now}};
   });
 }
 
@@ -883,17 +882,9 @@ Result<json> Accounts::validate_domain(const std::string& token) {
 
 Result<OutboxMessage> Accounts::open_outbox_message(const std::string& id) {
   return db_->read<OutboxMessage>([&](Tx& tx) -> Result<OutboxMessage> {
-    auto r = tx.query_one(kSelectOutbox, {{"id", id}});
+    auto r = tx.query_one(std::string("SELECT ") + kOutboxMessageColumns + " FROM outbox WHERE id = :id", {{"id", id}});
     if (!r) return fail(Error::not_found("outbox message"));
-    RowView m(*r, 0);
-    OutboxMessage out{m.text("id"),      m.opt_text("workspace_id"), m.text("kind"),       m.text("recipient"),
-                      m.text("subject"), m.text("body"),             m.text("created_at"), m.opt_text("sent_at")};
-    if (!m.integer("body_sealed")) return out;
-    if (!options_.outbox_box) return fail(Error::internal("outbox: no master key to open message " + id));
-    auto body = options_.outbox_box->open(out.body, out.id);
-    if (!body) return fail(body.error());
-    out.body = std::move(*body);
-    return out;
+    return open_outbox_row(RowView(*r, 0), options_.outbox_box ? &*options_.outbox_box : nullptr);
   });
 }
 

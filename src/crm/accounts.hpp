@@ -16,6 +16,7 @@
 
 #include "common/crypto.hpp"
 #include "common/error.hpp"
+#include "crm/outbox.hpp"
 #include "crm/records.hpp"
 #include "store/database.hpp"
 
@@ -51,14 +52,6 @@ struct AccountsOptions {
 
   // For a command or test that queues no mail with a code: only the hashing cost matters.
   static AccountsOptions without_mail(PasswordHashCost cost) { return {cost, {}, std::nullopt}; }
-};
-
-// A queued mail as the mailer sends it: the body opened if it was sealed.
-struct OutboxMessage {
-  std::string id;
-  std::optional<std::string> workspace_id;
-  std::string kind, recipient, subject, body, created_at;
-  std::optional<std::string> sent_at;
 };
 
 class Accounts {

@@ -377,6 +377,11 @@ store::Params named(const std::vector<SqlValue>& values, int first) {
 
 Records::Records(std::shared_ptr<store::Database> db) : db_(std::move(db)) {}
 
+void Records::add_timeline_entry(Tx& tx, const Actor& actor, const ObjectDef& object, std::string_view id,
+                                 std::string_view kind, std::string_view detail) {
+  detail::add_event(tx, actor, object, id, kind, {}, nullptr, SqlValue(std::string(detail)));
+}
+
 json Records::before_image(Tx& tx, const Actor& actor, const ObjectDef& object, RecordChange change,
                            std::string_view id) {
   if (!observer_ || change == RecordChange::Created || !observer_->watches(actor.workspace_id, object, change))

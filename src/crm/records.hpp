@@ -106,6 +106,11 @@ class Records {
   Result<std::vector<std::string>> expire_due_quotes(const Actor& actor);
   Result<std::vector<std::string>> expire_due_quotes(store::Tx& tx, const Actor& actor);
 
+  // A line on a record's timeline written by another capability in its own transaction (the
+  // mailer's "email sent" and "email failed"): `kind` names the event, `detail` says it.
+  void add_timeline_entry(store::Tx& tx, const Actor& actor, const ObjectDef& object, std::string_view id,
+                          std::string_view kind, std::string_view detail);
+
   store::Database& db() { return *db_; }
 
   // Set once before serving (not guarded: never changed while requests run).

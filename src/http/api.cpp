@@ -9,7 +9,6 @@
 
 #include "crm/dashboard.hpp"
 #include "crm/objects.hpp"
-#include "docs/document_pdf.hpp"
 #include "http/csrf.hpp"
 #include "http/errors.hpp"
 #include "store/query.hpp"
@@ -131,12 +130,13 @@ std::string content_type_for(const std::filesystem::path& p) {
 }  // namespace
 
 Api::Api(std::shared_ptr<crm::Records> records, std::shared_ptr<crm::Accounts> accounts, StripeServices stripe,
-         ApiOptions options, std::shared_ptr<workflow::Engine> workflows)
+         ApiOptions options, std::shared_ptr<workflow::Engine> workflows, std::shared_ptr<mail::Mail> mail)
     : records_(std::move(records)),
       accounts_(std::move(accounts)),
       stripe_(std::move(stripe)),
       options_(std::move(options)),
       workflows_(std::move(workflows)),
+      mail_(std::move(mail)),
       sign_in_by_address_(options_.limits.sign_in_per_address.limit, options_.limits.sign_in_per_address.window),
       sign_in_by_email_(options_.limits.sign_in_per_email.limit, options_.limits.sign_in_per_email.window),
       sign_up_by_address_(options_.limits.sign_up_per_address.limit, options_.limits.sign_up_per_address.window),
@@ -155,25 +155,6 @@ std::string_view to_string(Access access) {
     case Access::Admin: return "admin";
   }
   return "member";
-}
-
-Result<Api::PdfFile> Api::document_pdf(const Actor& a, std::string_view object, std::string_view id) {
-  const crm::ObjectDef& o = *crm::find_object(object);
-  auto record = records_->get(a, o, id);
-  if (!record) return fail(record.error());
-  json company = json::object();
-  if ((*record)["companyId"].is_string())
-    if (auto c = records_->get(a, *crm::find_object("companies"), (*record)["companyId"].get<std::string>())) company = *c;
-  auto me = accounts_->me(a);
-  if (!me) return fail(me.error());
-  bool invoice = object == "invoices";
-  const json& page = (*record)[invoice ? "stripeInvoiceUrl" : "stripeQuoteUrl"];
-  auto document = docs::document_from_record(invoice ? docs::PdfDocument::Kind::Invoice : docs::PdfDocument::Kind::Quote,
-                                             *record, company, (*me)["workspace"], page.is_string() ? page.get<std::string>() : "");
-  auto bytes = docs::render_pdf(document);
-  if (!bytes) return fail(bytes.error());
-  std::string name = document.number.empty() ? std::string(invoice ? "invoice" : "quote") + "-draft" : document.number;
-  return PdfFile{std::move(*bytes), name + ".pdf"};
 }
 
 void Api::add_route(Access access, std::string method, std::string pattern, net::Handler handler) {
@@ -479,7 +460,7 @@ void Api::add_routes() {
   for (const char* object : {"quotes", "invoices"}) {
     add_route(Access::Member, "GET", std::string("/rest/") + object + "/{id}/pdf",
               authed([this, object](Request& r, const Actor& a) {
-                auto pdf = document_pdf(a, object, r.param("id"));
+                auto pdf = mail_->document_pdf(a, object, r.param("id"));
                 if (!pdf) return error_response(pdf.error());
                 Response resp = Response::text(200, std::move(pdf->bytes), "application/pdf");
                 resp.set_header("Content-Disposition", "inline; filename=\"" + pdf->file_name + "\"");
@@ -487,6 +468,58 @@ void Api::add_routes() {
                 return resp;
               }));
   }
+  // --- mail (src/mail): settings, templates, sending documents, the outbox ---------------------
+  auto body_or_empty = [](auto fn) {
+    return [fn](Request& r, const Actor& a) -> Response {
+      auto body = parse_body(r);
+      if (!body) return error_response(body.error());
+      return fn(r, a, body->is_null() ? json::object() : *body);
+    };
+  };
+  auto status_only = [](const Status& st, json answer) {
+    return st ? data(200, std::move(answer)) : error_response(st.error());
+  };
+  add_route(Access::Admin, "GET", "/rest/settings/mail",
+            admin([this, render](Request&, const Actor& a) { return render(200, mail_->get_settings(a)); }));
+  add_route(Access::Admin, "PUT", "/rest/settings/mail", admin(body_or_empty([this, render](Request&, const Actor& a, const json& b) {
+              return render(200, mail_->put_settings(a, b));
+            })));
+  add_route(Access::Admin, "DELETE", "/rest/settings/mail", admin([this, status_only](Request&, const Actor& a) {
+              return status_only(mail_->delete_settings(a), json{{"deleted", true}});
+            }));
+  add_route(Access::Admin, "POST", "/rest/settings/mail/test",
+            admin(body_or_empty([this, render](Request&, const Actor& a, const json& b) {
+              return render(200, mail_->send_test(a, b));
+            })));
+  add_route(Access::Member, "GET", "/rest/mail-templates",
+            authed([this, render](Request&, const Actor& a) { return render(200, mail_->list_templates(a)); }));
+  add_route(Access::Admin, "PUT", "/rest/mail-templates/{kind}",
+            admin(body_or_empty([this, render](Request& r, const Actor& a, const json& b) {
+              return render(200, mail_->put_template(a, r.param("kind"), b));
+            })));
+  add_route(Access::Admin, "DELETE", "/rest/mail-templates/{kind}", admin([this, status_only](Request& r, const Actor& a) {
+              return status_only(mail_->reset_template(a, r.param("kind")), json{{"kind", r.param("kind")}, {"customized", false}});
+            }));
+  add_route(Access::Member, "POST", "/rest/mail-templates/{kind}/preview",
+            authed(body_or_empty([this, render](Request& r, const Actor& a, const json& b) {
+              return render(200, mail_->preview(a, r.param("kind"), b));
+            })));
+  add_route(Access::Admin, "GET", "/rest/outbox", admin([this, render](Request& r, const Actor& a) {
+              std::string status, limit;
+              for (const auto& [k, v] : r.query_params()) {
+                if (k == "status") status = v;
+                if (k == "limit") limit = v;
+              }
+              return render(200, mail_->list_outbox(a, status, limit));
+            }));
+  add_route(Access::Admin, "POST", "/rest/outbox/{id}/retry",
+            admin([this, render](Request& r, const Actor& a) { return render(200, mail_->retry(a, r.param("id"))); }));
+  for (const char* object : {"quotes", "invoices"})
+    add_route(Access::Member, "POST", std::string("/rest/") + object + "/{id}/send",
+              authed(body_or_empty([this, render, object](Request& r, const Actor& a, const json& b) {
+                return render(201, mail_->send_document(a, object, r.param("id"), b));
+              })));
+
   // The customer's side of a payment link: no credentials, the token is the capability.
   add_route(Access::Public, "GET", "/pay/{token}", [this](Request& r) {
     std::string token(r.param("token"));

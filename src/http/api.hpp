@@ -19,6 +19,7 @@
 #include "crm/stripe_settings.hpp"
 #include "crm/stripe_sync.hpp"
 #include "crm/webhook_inbox.hpp"
+#include "mail/mail.hpp"
 #include "net/router.hpp"
 #include "workflow/workflow.hpp"
 
@@ -74,9 +75,10 @@ struct StripeServices {
 
 class Api {
  public:
-  // `workflows` serves /rest/workflows* and /webhooks/workflows/{id} (none without it).
+  // `workflows` serves /rest/workflows* and /webhooks/workflows/{id} (none without it);
+  // `mail` the PDFs, mail settings and templates, sending documents and the outbox.
   Api(std::shared_ptr<crm::Records> records, std::shared_ptr<crm::Accounts> accounts, StripeServices stripe,
-      ApiOptions options = {}, std::shared_ptr<workflow::Engine> workflows = nullptr);
+      ApiOptions options, std::shared_ptr<workflow::Engine> workflows, std::shared_ptr<mail::Mail> mail);
 
   net::Response handle(net::Request& request);
   // The routes served, as "METHOD pattern" (for the OpenAPI completeness test).
@@ -90,12 +92,6 @@ class Api {
   // The client's address, for rate limits and the sign-in failure count.
   std::string client_address(const net::Request& r) const;
   bool over_tls(const net::Request& r) const;
-  // GET /rest/{quotes|invoices}/{id}/pdf: the record, its company and the workspace, drawn
-  // by src/docs; the payment link is the document's Stripe page when it has one.
-  struct PdfFile {
-    std::string bytes, file_name;
-  };
-  Result<PdfFile> document_pdf(const crm::Actor& actor, std::string_view object, std::string_view id);
   // The session cookie (and the readable CSRF cookie beside it) for `s`.
   net::Response with_session_cookies(net::Response r, const net::Request& request, const crm::Session& s) const;
 
@@ -104,6 +100,7 @@ class Api {
   StripeServices stripe_;
   ApiOptions options_;
   std::shared_ptr<workflow::Engine> workflows_;
+  std::shared_ptr<mail::Mail> mail_;
   net::Router router_;
   std::vector<ApiRoute> api_routes_;
   nlohmann::json openapi_;

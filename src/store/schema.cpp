@@ -316,6 +316,37 @@ const std::vector<Migration>& migrations() {
            "ALTER TABLE outbox ADD COLUMN attachment_id TEXT",
            "ALTER TABLE outbox ADD COLUMN source TEXT",
        }},
+      {6,
+       "mail_delivery",
+       {
+           // The outbox becomes a queue worked by src/mail: next_attempt_at is when a row is
+           // due (a lease while an instance sends it, a back-off after a 4xx, NULL once it is
+           // sent or failed for good). message_id is fixed when the row is queued, so a
+           // resend after a crash carries the same Message-ID. `data` is the template's model
+           // (sealed with the body when body_sealed); the record the mail is about gets the
+           // timeline entry for its delivery.
+           "ALTER TABLE outbox ADD COLUMN message_id TEXT",
+           "ALTER TABLE outbox ADD COLUMN data TEXT",
+           "ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+           "ALTER TABLE outbox ADD COLUMN next_attempt_at TEXT",
+           "ALTER TABLE outbox ADD COLUMN claimed_by TEXT",
+           "ALTER TABLE outbox ADD COLUMN last_error TEXT",
+           "ALTER TABLE outbox ADD COLUMN target_object TEXT",
+           "ALTER TABLE outbox ADD COLUMN target_id TEXT",
+           "UPDATE outbox SET next_attempt_at = created_at WHERE status = 'queued' AND sent_at IS NULL",
+           "UPDATE outbox SET status = 'sent' WHERE sent_at IS NOT NULL",
+           "CREATE INDEX outbox_due ON outbox (next_attempt_at)",
+           // A workspace's own mail server; the password is sealed under the master key (bound
+           // to the workspace), never answered back.
+           "CREATE TABLE mail_settings (workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id), "
+           "host TEXT NOT NULL, port INTEGER NOT NULL, security TEXT NOT NULL, username TEXT, "
+           "password_sealed TEXT, from_address TEXT NOT NULL, from_name TEXT, reply_to TEXT, "
+           "updated_at TEXT NOT NULL, updated_by TEXT)",
+           // A workspace's edits of the shipped templates (src/mail/templates.cpp), by kind.
+           "CREATE TABLE mail_templates (workspace_id TEXT NOT NULL REFERENCES workspaces(id), kind TEXT NOT NULL, "
+           "subject TEXT NOT NULL, html TEXT NOT NULL, text TEXT NOT NULL, updated_at TEXT NOT NULL, "
+           "updated_by TEXT, PRIMARY KEY (workspace_id, kind))",
+       }},
   };
   return kMigrations;
 }

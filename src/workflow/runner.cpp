@@ -18,6 +18,7 @@
 #include "common/money.hpp"
 #include "common/text.hpp"
 #include "crm/objects.hpp"
+#include "crm/outbox.hpp"
 #include "net/client.hpp"
 #include "store/query.hpp"
 #include "workflow/definition.hpp"
@@ -70,10 +71,6 @@ constexpr const char* kEndRun =
     "UPDATE workflow_runs SET status = :status, error = :error, error_step = :step, ended_at = :ended, "
     "next_attempt_at = :next, claimed_by = NULL, updated_at = :now "
     "WHERE workspace_id = :ws AND id = :id AND claimed_by = :token";
-constexpr const char* kInsertMail =
-    "INSERT INTO outbox (id, workspace_id, kind, recipient, subject, body, body_sealed, created_at, status, "
-    "attachment_object, attachment_id, source) VALUES (:id, :ws, 'workflow', :to, :subject, :body, 0, :now, :status, "
-    ":attach_object, :attach_id, :source)";
 constexpr const char* kSelectMembers =
     "SELECT u.id, u.email, u.first_name, u.last_name, m.role FROM workspace_members m JOIN users u ON u.id = m.user_id "
     "WHERE m.workspace_id = :ws ORDER BY u.email";
@@ -478,18 +475,14 @@ class StepRunner {
           return fail(Error::validation("attach.recordId", "no such record to attach"));
       }
       bool draft = in.value("draft", false);
-      std::string id = random_id("msg");
-      tx.exec(kInsertMail, {{"id", id},
-                            {"ws", run_.ws},
-                            {"to", to},
-                            {"subject", subject},
-                            {"body", text_setting(in, "body")},
-                            {"now", now_text()},
-                            {"status", std::string(draft ? "draft" : "queued")},
-                            {"attach_object", object.empty() ? SqlValue(nullptr) : SqlValue(object)},
-                            {"attach_id", record.empty() ? SqlValue(nullptr) : SqlValue(record)},
-                            {"source", "workflow-run:" + run_.id + ":" + key}});
-      spdlog::info("outbox: queued workflow mail {} ({})", id, draft ? "draft" : "queued");
+      crm::QueuedMail mail{run_.ws, "workflow", to, subject, text_setting(in, "body")};
+      mail.draft = draft;
+      mail.data = {{"workflow", run_.context.value("workflow", json::object())}};
+      if (!object.empty()) mail.attachment = mail.about = std::make_pair(object, record);
+      mail.source = "workflow-run:" + run_.id + ":" + key;
+      auto queued = crm::queue_mail(tx, mail, nullptr);
+      if (!queued) return fail(queued.error());
+      const std::string& id = *queued;
       return json{{"messageId", id}, {"to", to}, {"subject", subject}, {"status", draft ? "draft" : "queued"}};
     }
     if (type == "IF") {

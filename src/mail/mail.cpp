@@ -47,15 +47,17 @@ constexpr const char* kSelectUserEmail = "SELECT email FROM users WHERE id = :id
 // The outbox as a queue. A row is due when queued and next_attempt_at has passed; claiming
 // moves next_attempt_at to the lease's end (compare-and-set on the value seen), so one
 // instance sends it and a crashed one's claim lapses by itself.
+// Without a server-wide mail server only the workspaces with their own are looked at: the
+// rest waits untouched (list_outbox says why) instead of being rewritten at every turn.
 constexpr const char* kSelectDue =
     "SELECT id, workspace_id, next_attempt_at FROM outbox WHERE status = 'queued' AND next_attempt_at <= :now "
     "ORDER BY next_attempt_at LIMIT 20";
+constexpr const char* kSelectDueWithOwnServer =
+    "SELECT id, workspace_id, next_attempt_at FROM outbox WHERE status = 'queued' AND next_attempt_at <= :now "
+    "AND workspace_id IN (SELECT workspace_id FROM mail_settings) ORDER BY next_attempt_at LIMIT 20";
 constexpr const char* kClaim =
     "UPDATE outbox SET claimed_by = :token, next_attempt_at = :lease, attempts = attempts + 1, "
     "message_id = COALESCE(message_id, :mid) WHERE id = :id AND status = 'queued' AND next_attempt_at = :seen";
-constexpr const char* kPostpone =
-    "UPDATE outbox SET next_attempt_at = :next, last_error = :error WHERE id = :id AND status = 'queued' "
-    "AND next_attempt_at = :seen";
 constexpr const char* kSelectClaimedExtra =
     "SELECT attempts, message_id, attachment_object, attachment_id, target_object, target_id FROM outbox "
     "WHERE id = :id AND claimed_by = :token";
@@ -84,7 +86,6 @@ constexpr const char* kRetryFailed =
 
 constexpr const char* kNoServer =
     "no mail server is configured: set one in Settings, Mail (or SETTLE_SMTP_HOST for the whole server)";
-constexpr std::chrono::minutes kNoServerRecheck{5};
 
 Status require_admin(const Actor& actor) {
   if (actor.role != crm::Role::Admin) return fail(Error::forbidden("only an ADMIN of this workspace can do this"));
@@ -538,6 +539,8 @@ Result<json> Mail::list_outbox(const Actor& actor, std::string_view status, std:
   if (!status.empty() && std::find(kStatuses.begin(), kStatuses.end(), status) == kStatuses.end())
     return fail(Error::validation("status", "draft, queued, sent, failed or cancelled"));
   return db_->read<json>([&](Tx& tx) -> Result<json> {
+    auto server = server_for(tx, actor.workspace_id);
+    if (!server) return fail(server.error());
     std::string sql = std::string(kSelectOutbox) + (status.empty() ? "" : " AND status = :status") +
                       " ORDER BY created_at DESC, id DESC LIMIT " + std::to_string(limit);
     store::Params params{{"ws", actor.workspace_id}};
@@ -552,6 +555,7 @@ Result<json> Mail::list_outbox(const Actor& actor, std::string_view status, std:
                    {"lastError", opt("last_error")}, {"createdAt", r.text("created_at")}, {"sentAt", opt("sent_at")},
                    {"nextAttemptAt", opt("next_attempt_at")}, {"messageId", opt("message_id")},
                    {"source", opt("source")}};
+      if (!*server && r.text("status") == "queued") item["waitingFor"] = kNoServer;
       if (!r.is_null("target_object")) item["about"] = {{"object", r.text("target_object")}, {"id", r.text("target_id")}};
       if (!r.is_null("attachment_object"))
         item["attachment"] = {{"object", r.text("attachment_object")}, {"id", r.text("attachment_id")}};
@@ -564,6 +568,10 @@ Result<json> Mail::list_outbox(const Actor& actor, std::string_view status, std:
 Result<json> Mail::retry(const Actor& actor, std::string_view id) {
   if (auto st = require_admin(actor); !st) return fail(st.error());
   auto r = db_->write<json>([&](Tx& tx) -> Result<json> {
+    // Another workspace's mail is not found, whatever its status: a 409 would tell it exists.
+    if (!tx.query_one("SELECT 1 AS x FROM outbox WHERE workspace_id = :ws AND id = :id",
+                      {{"ws", actor.workspace_id}, {"id", std::string(id)}}))
+      return fail(Error::not_found("mail"));
     if (tx.exec(kRetryFailed, {{"ws", actor.workspace_id}, {"id", std::string(id)}, {"now", store::now_timestamp()}}) == 0)
       return fail(Error::conflict("only a failed mail can be tried again", "status"));
     return json{{"id", id}, {"status", "queued"}};
@@ -630,7 +638,7 @@ Status Mail::release_stale_leases() {
 
 int Mail::deliver_due() {
   auto due = db_->read<store::Rows>([&](Tx& tx) -> Result<store::Rows> {
-    return tx.query(kSelectDue, {{"now", store::now_timestamp()}});
+    return tx.query(options_.server ? kSelectDue : kSelectDueWithOwnServer, {{"now", store::now_timestamp()}});
   });
   if (!due) {
     spdlog::error("mail: {}", due.error().log);
@@ -645,11 +653,7 @@ int Mail::deliver_due() {
     auto claimed = db_->write<bool>([&](Tx& tx) -> Result<bool> {
       auto server = server_for(tx, ws);
       if (!server) return fail(server.error());
-      if (!*server) {
-        tx.exec(kPostpone, {{"id", id}, {"seen", seen}, {"error", std::string(kNoServer)},
-                            {"next", timestamp_in(std::chrono::duration_cast<std::chrono::seconds>(kNoServerRecheck))}});
-        return false;
-      }
+      if (!*server) return false;  // its settings were just removed
       return tx.exec(kClaim, {{"id", id}, {"seen", seen}, {"token", token},
                               {"lease", timestamp_in(options_.lease)},
                               {"mid", "<" + id + "@" + domain_of((*server)->from_address) + ">"}}) == 1;

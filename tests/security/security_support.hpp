@@ -73,12 +73,13 @@ struct Workspace {
   std::vector<std::string> users, api_key_ids, domain_ids, event_ids;
   // Its workflows (its own and the built-ins), their versions and one run of its own.
   std::vector<std::string> workflow_ids, workflow_version_ids, workflow_run_ids;
+  std::vector<std::string> outbox_ids;  // its queued mail (the invitation, the domain validation)
 
   std::vector<std::string> all_ids() const {
     std::vector<std::string> out = {id, marker};
     for (const auto& [object, ids] : records) out.insert(out.end(), ids.begin(), ids.end());
     for (const auto* list : {&users, &api_key_ids, &domain_ids, &event_ids, &workflow_ids, &workflow_version_ids,
-                             &workflow_run_ids})
+                             &workflow_run_ids, &outbox_ids})
       out.insert(out.end(), list->begin(), list->end());
     return out;
   }
@@ -151,6 +152,7 @@ inline Workspace seed_workspace(TestServer& srv, const crm::NewWorkspace& made, 
   w.member_key = call("POST", "/rest/api-keys", {{"name", w.marker + " key"}, {"role", "MEMBER"}})["key"].get<std::string>();
   for (const auto& k : call("GET", "/rest/api-keys")) w.api_key_ids.push_back(k["id"]);
   w.domain_ids = {call("POST", "/rest/approved-domains", {{"domain", mail_domain}})["id"].get<std::string>()};
+  for (const auto& m : call("GET", "/rest/outbox")) w.outbox_ids.push_back(m["id"]);
 
   w.signing_secret = "whsec_" + random_token(24);
   call("PUT", "/rest/settings/stripe", {{"webhookSecrets", {w.signing_secret}}});
@@ -221,6 +223,7 @@ inline std::vector<std::string> ids_for(const std::string& path, size_t brace, c
   std::string before = path.substr(0, brace - 1);
   std::string segment = before.substr(before.rfind('/') + 1);
   if (name == "userId") return w.users;
+  if (name == "kind") return {"invoice_sent"};  // mail templates: the same kinds in every workspace
   if (name != "id") return {};
   if (segment == "api-keys") return w.api_key_ids;
   if (segment == "approved-domains") return w.domain_ids;
@@ -228,6 +231,7 @@ inline std::vector<std::string> ids_for(const std::string& path, size_t brace, c
   if (segment == "workflows") return w.workflow_ids;
   if (segment == "workflow-versions") return w.workflow_version_ids;
   if (segment == "workflow-runs") return w.workflow_run_ids;
+  if (segment == "outbox") return w.outbox_ids;
   auto it = w.records.find(segment);
   return it == w.records.end() ? std::vector<std::string>() : it->second;
 }

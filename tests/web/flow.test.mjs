@@ -287,6 +287,54 @@ describe('Settle web UI', { timeout: 170000 }, () => {
     await page.getByRole('table', { name: 'API keys' }).locator('tbody tr').first().waitFor();
   });
 
+  it('Settings, Mail: an ADMIN sets the mail server, then customizes a template and previews it with the sample invoice', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('navigation', { name: 'Settings sections' }).getByRole('link', { name: 'Mail', exact: true }).click();
+    const server = page.getByRole('form', { name: 'Mail server' });
+    await server.getByLabel('Host').fill('127.0.0.1');
+    await server.getByLabel('Security').selectOption('none');
+    await server.getByLabel('Port').fill('2525');
+    await server.getByLabel('From address').fill('billing@phos-ind.com');
+    await server.getByRole('button', { name: 'Save', exact: true }).click();
+    await server.getByText('127.0.0.1:2525 (none)').waitFor();
+    // Kept across a reload; the password is write-only and none was set.
+    await page.reload();
+    const kept = page.getByRole('form', { name: 'Mail server' });
+    await kept.getByText('127.0.0.1:2525 (none)').waitFor();
+    assert.equal(await kept.getByLabel('Host').inputValue(), '127.0.0.1');
+    assert.equal(await kept.getByLabel('Port').inputValue(), '2525');
+    assert.equal(await kept.getByLabel('Security').inputValue(), 'none');
+    assert.equal(await kept.getByLabel('From address').inputValue(), 'billing@phos-ind.com');
+    assert.equal(await kept.getByLabel('Password', { exact: true }).inputValue(), '');
+    await kept.getByText('No password is stored.').waitFor();
+    assert.equal(await kept.getByText('A password is stored').count(), 0);
+
+    const row = page.getByRole('table', { name: 'Mail templates' }).locator('tbody tr', { has: page.locator('code', { hasText: /^invoice_sent$/ }) });
+    assert.equal(await row.locator('.badge', { hasText: 'customized' }).count(), 0);
+    await row.getByRole('button', { name: 'Invoice sent' }).click();
+    const editor = page.getByRole('region', { name: 'Template invoice_sent' });
+    const subject = 'Custom: invoice {{invoice.number}} from {{workspace.name}}';
+    await editor.getByLabel('Subject').fill(subject);
+    // The preview renders the unsaved edit with the sample model (its invoice is INV-2026-042).
+    await editor.getByRole('button', { name: 'Preview', exact: true }).click();
+    const preview = editor.getByRole('region', { name: 'Preview' });
+    await preview.getByTestId('preview-subject').waitFor();
+    assert.match(await preview.getByTestId('preview-subject').textContent(), /^Custom: invoice INV-2026-042 from /);
+    const frame = preview.locator('iframe');
+    assert.equal(await frame.getAttribute('sandbox'), '');
+    assert.match(await frame.getAttribute('srcdoc'), /INV-2026-042/);
+    assert.match(await preview.getByLabel('Text part, rendered').textContent(), /INV-2026-042/);
+    await shot(page, '27-settings-mail-preview');
+    await editor.getByRole('button', { name: 'Save', exact: true }).click();
+    await row.locator('.badge', { hasText: 'customized' }).waitFor();
+    const saved = (await stack.api('GET', '/rest/mail-templates')).find((t) => t.kind === 'invoice_sent');
+    assert.equal(saved.subject, subject);
+    assert.equal(saved.customized, true);
+    await shot(page, '28-settings-mail-template-saved');
+    // Back to the server's default (none here), so that no later test's mail goes to 127.0.0.1:2525.
+    await stack.api('DELETE', '/rest/settings/mail');
+  });
+
   it('an ADMIN builds a workflow in the editor, activates it, and its run shows each step', async () => {
     await page.getByRole('link', { name: 'Workflows', exact: true }).click();
     await page.getByRole('heading', { name: 'Workflows' }).waitFor();

@@ -4,6 +4,7 @@ import { useSession } from './session';
 import { Layout } from './components/Layout';
 import { Login, NoWorkspace } from './pages/Login';
 import { AcceptInvitation } from './pages/AcceptInvitation';
+import { ValidateDomain, VerifyEmail } from './pages/MailLinks';
 import { Account } from './pages/Account';
 import { Dashboard } from './pages/Dashboard';
 import { ListPage } from './pages/ListPage';
@@ -24,9 +25,11 @@ function Lazy({ children }: { children: ReactNode }) {
 
 export function App() {
   const { status } = useSession();
-  // An invitation link works whoever is signed in on this browser, or nobody.
-  if (window.location.pathname === '/accept-invitation')
-    return <AcceptInvitation token={new URLSearchParams(window.location.search).get('token') ?? ''} />;
+  // The links of Settle's mails work whoever is signed in on this browser, or nobody.
+  const linkToken = () => new URLSearchParams(window.location.search).get('token') ?? '';
+  if (window.location.pathname === '/accept-invitation') return <AcceptInvitation token={linkToken()} />;
+  if (window.location.pathname === '/validate-domain') return <ValidateDomain token={linkToken()} />;
+  if (window.location.pathname === '/verify-email') return <VerifyEmail token={linkToken()} />;
   if (status === 'loading')
     return (
       <div className="boot">

@@ -55,6 +55,12 @@ export function Timeline({ object, id, version }: { object: string; id: string; 
             Payment recorded: paid {value('amountPaid', e.oldValue)} → <b>{value('amountPaid', e.newValue)}</b>
           </>
         );
+      case 'email_queued':
+        return <>Email queued: {e.newValue}</>;
+      case 'email_sent':
+        return <>Email sent: {e.newValue}</>;
+      case 'email_failed':
+        return <span className="text-red">Email failed: {e.newValue}</span>;
       case 'field_changed':
         if (e.field === 'lineItems') return <>Line items changed</>;
         if (e.oldValue === null && e.newValue === null) return <>{label} changed</>;

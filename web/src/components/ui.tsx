@@ -13,9 +13,9 @@ export function StatusBadge({ status }: { status: string | null | undefined }) {
 export function statusTone(status: string): string {
   switch (status) {
     case 'Paid': case 'Accepted': case 'Fulfilled': case 'Invoiced': case 'Completed': case 'DONE': case 'succeeded':
-    case 'processed': case 'VALIDATED': case 'synced': case 'ACTIVE': case 'COMPLETED':
+    case 'processed': case 'VALIDATED': case 'synced': case 'ACTIVE': case 'COMPLETED': case 'sent':
       return 'green';
-    case 'RUNNING': case 'WAITING':
+    case 'RUNNING': case 'WAITING': case 'queued':
       return 'blue';
     case 'FAILED':
       return 'red';
@@ -28,6 +28,7 @@ export function statusTone(status: string): string {
     case 'Payment Failed': case 'failed': case 'Uncollectible':
       return 'red';
     case 'Void': case 'Canceled': case 'Cancelled': case 'Expired': case 'ignored': case 'Refunded': case 'Partially Refunded':
+    case 'cancelled':
       return 'muted';
     default:
       return 'grey';

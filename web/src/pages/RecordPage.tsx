@@ -3,7 +3,7 @@ import { Link, useNavigate, useParams } from 'react-router-dom';
 import { useList, useQuery } from '../api/hooks';
 import { ApiError } from '../api/client';
 import { mutate, store } from '../api/store';
-import { rememberRecord, labelOf } from '../api/refs';
+import { rememberRecord, labelOf, useRecordRef } from '../api/refs';
 import { OBJECT_BY_NAME, fieldOf, type ObjectMeta } from '../lib/objects';
 import { COLLECTING, actionsFor, explainRefusal, fieldEditable, pollInterval, type ActionSpec } from '../lib/lifecycle';
 import { FieldInput } from '../components/inputs';
@@ -15,6 +15,7 @@ import { MoneyInput } from '../components/inputs';
 import { useFormat } from '../session';
 import { useStripeSettings } from '../lib/stripe';
 import { manualWorkflowsFor, type Workflow } from '../lib/workflows';
+import { canSendByEmail, errorTitle, queuedMessage, type QueuedMail } from '../lib/mail';
 
 type Rec = Record<string, unknown> & { id: string; status?: string; lineItems?: ApiLine[] };
 
@@ -301,6 +302,7 @@ function ActionBar({
   const [running, setRunning] = useState<string | null>(null);
   const [failure, setFailure] = useState<{ spec: ActionSpec; error: ApiError } | null>(null);
   const [paying, setPaying] = useState(false);
+  const [sending, setSending] = useState(false);
   const [link, setLink] = useState<{ url: string; expiresAt?: string } | null>(null);
   const actions = actionsFor(object, rec, { stripe });
   const syncFailed = rec.stripeSyncStatus === "failed" && !!rec.stripeSyncError;
@@ -369,6 +371,11 @@ function ActionBar({
             Download PDF
           </a>
         )}
+        {canSendByEmail(object, rec.status) && (
+          <button type="button" className="btn btn-ghost" disabled={running !== null} onClick={() => setSending(true)}>
+            Send by email
+          </button>
+        )}
         {object === 'invoices' && !!rec.stripeInvoiceId && (
           <button type="button" className="btn btn-ghost" disabled={running !== null} onClick={() => void refresh()} title="Re-read this invoice and its payments from Stripe">
             {running === 'refresh' ? 'Refreshing…' : 'Refresh from Stripe'}
@@ -406,6 +413,7 @@ function ActionBar({
         </div>
       )}
       {paying && <PaymentModal rec={rec} onClose={() => setPaying(false)} onDone={onDone} />}
+      {sending && <SendByEmailModal meta={meta} rec={rec} onClose={() => setSending(false)} />}
     </div>
   );
 }
@@ -458,6 +466,65 @@ function PaymentModal({ rec, onClose, onDone }: { rec: Rec; onClose: () => void;
         <div className="form-actions">
           <button className="btn btn-primary" type="submit" disabled={busy || !amount}>
             {busy ? 'Recording…' : 'Record payment'}
+          </button>
+          <button className="btn btn-ghost" type="button" onClick={onClose}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+/** Mails a quote or an invoice (its PDF attached) to the contact, or to the address given. */
+function SendByEmailModal({ meta, rec, onClose }: { meta: ObjectMeta; rec: Rec; onClose: () => void }) {
+  const object = meta.name;
+  const toast = useToast();
+  // Who gets it when no address is given: the document's contact, else the company's primary contact.
+  const company = useRecordRef('companies', rec.companyId as string | undefined);
+  const contact = useRecordRef('people', (rec.personId as string | undefined) || (company?.primaryContactId as string | undefined));
+  const contactEmail = typeof contact?.email === 'string' && contact.email ? contact.email : null;
+  const number = String((object === 'invoices' ? rec.invoiceNumber : rec.quoteNumber) ?? '');
+  const [to, setTo] = useState('');
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const out = await mutate<QueuedMail>('POST', `/rest/${object}/${rec.id}/send`, to.trim() ? { to: to.trim() } : {});
+      toast(queuedMessage(object, number, out.to));
+      onClose();
+    } catch (err) {
+      setError(err as ApiError);
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal title={number ? `Send ${meta.singular} ${number} by email` : `Send this ${meta.singular} by email`} onClose={onClose}>
+      <form onSubmit={submit} className="stack">
+        <p className="muted">
+          The {meta.singular} goes out with its PDF attached{object === 'invoices' ? ' and a button to pay it' : ' and a link to accept it'}, through
+          the workspace’s mail server.
+        </p>
+        <div className="field">
+          <label htmlFor="send-to" className="field-label">To</label>
+          <input
+            id="send-to"
+            type="email"
+            className="input"
+            placeholder={contactEmail ? `${contactEmail} (primary contact)` : 'The primary contact'}
+            value={to}
+            onChange={(e) => setTo(e.target.value)}
+            {...(error?.field === 'to' ? { 'aria-invalid': true as const } : {})}
+          />
+          <span className="hint">Leave it empty to send it to {contactEmail ?? 'the company’s primary contact'}.</span>
+        </div>
+        <ErrorBox error={error} title={errorTitle(error)} />
+        <div className="form-actions">
+          <button className="btn btn-primary" type="submit" disabled={busy}>
+            {busy ? 'Sending…' : 'Send'}
           </button>
           <button className="btn btn-ghost" type="button" onClick={onClose}>
             Cancel

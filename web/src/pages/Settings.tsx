@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { NavLink, Navigate, Route, Routes } from 'react-router-dom';
+import { Link, NavLink, Navigate, Route, Routes } from 'react-router-dom';
 import { useQuery } from '../api/hooks';
 import { ApiError } from '../api/client';
 import { mutate, store } from '../api/store';
@@ -8,16 +8,30 @@ import { Card, CopyButton, ErrorBox, Spinner, StatusBadge, useToast } from '../c
 import { useFormat, useSession } from '../session';
 import type { StripeSettings } from '../lib/stripe';
 import { TestModeBanner } from '../components/TestModeBanner';
+import { MailTab } from './MailSettings';
+import { errorTitle } from '../lib/mail';
 
 export function Settings() {
   const { isAdmin } = useSession();
+  // A MEMBER may read the mail templates (the server lets them); the rest is for ADMINs.
   if (!isAdmin)
     return (
       <div className="page">
         <h1>Settings</h1>
-        <div className="alert alert-error" role="alert">
-          Settings are for workspace admins. Ask an ADMIN of this workspace if you need a change.
-        </div>
+        <Routes>
+          <Route path="mail" element={<MailTab />} />
+          <Route
+            path="*"
+            element={
+              <div className="alert alert-error" role="alert">
+                <div>
+                  Settings are for workspace admins. Ask an ADMIN of this workspace if you need a change. You can read the{' '}
+                  <Link to="/settings/mail">mail templates</Link>.
+                </div>
+              </div>
+            }
+          />
+        </Routes>
       </div>
     );
   return (
@@ -27,6 +41,7 @@ export function Settings() {
       <nav className="tabs" aria-label="Settings sections">
         <NavLink to="/settings/stripe">Stripe</NavLink>
         <NavLink to="/settings/webhooks">Webhooks</NavLink>
+        <NavLink to="/settings/mail">Mail</NavLink>
         <NavLink to="/settings/members">Members</NavLink>
         <NavLink to="/settings/domains">Approved domains</NavLink>
         <NavLink to="/settings/api-keys">API keys</NavLink>
@@ -35,6 +50,7 @@ export function Settings() {
         <Route index element={<Navigate to="stripe" replace />} />
         <Route path="stripe" element={<StripeTab />} />
         <Route path="webhooks" element={<WebhooksTab />} />
+        <Route path="mail" element={<MailTab />} />
         <Route path="members" element={<MembersTab />} />
         <Route path="domains" element={<DomainsTab />} />
         <Route path="api-keys" element={<ApiKeysTab />} />
@@ -398,34 +414,23 @@ interface Domain {
 
 function DomainsTab() {
   const fmt = useFormat();
-  const toast = useToast();
   const { data, error } = useQuery<Domain[]>('/rest/approved-domains');
   const [domain, setDomain] = useState('');
   const [validationEmail, setValidationEmail] = useState('');
-  const [token, setToken] = useState<{ domain: string; token: string } | null>(null);
+  const [mailed, setMailed] = useState<{ domain: string; validationEmail: string } | null>(null);
   const [formError, setFormError] = useState<ApiError | null>(null);
   const add = async (e: React.FormEvent) => {
     e.preventDefault();
     setFormError(null);
+    setMailed(null);
     try {
-      const out = await mutate<{ domain: string; validationToken: string }>('POST', '/rest/approved-domains', {
+      const out = await mutate<Domain>('POST', '/rest/approved-domains', {
         domain,
         ...(validationEmail ? { validationEmail } : {}),
       });
-      setToken({ domain: out.domain, token: out.validationToken });
+      setMailed({ domain: out.domain, validationEmail: out.validationEmail });
       setDomain('');
       setValidationEmail('');
-    } catch (err) {
-      setFormError(err as ApiError);
-    }
-  };
-  const validate = async () => {
-    if (!token) return;
-    try {
-      await api.post('/auth/validate-domain', { token: token.token });
-      store.invalidate('/rest/approved-domains');
-      toast(`${token.domain} validated`);
-      setToken(null);
     } catch (err) {
       setFormError(err as ApiError);
     }
@@ -450,7 +455,7 @@ function DomainsTab() {
               <td>{d.domain}</td>
               <td>
                 <StatusBadge status={d.status} />
-                {d.status === 'PENDING' && d.tokenExpiresAt && <span className="muted small"> code valid until {fmt.date(d.tokenExpiresAt)}</span>}
+                {d.status === 'PENDING' && d.tokenExpiresAt && <span className="muted small"> link valid until {fmt.date(d.tokenExpiresAt)}</span>}
               </td>
               <td>{d.validationEmail}</td>
               <td>{fmt.date(d.createdAt)}</td>
@@ -478,24 +483,31 @@ function DomainsTab() {
         <label htmlFor="d-domain" className="field-label">Domain</label>
         <input id="d-domain" required className="input" placeholder="example.com" value={domain} onChange={(e) => setDomain(e.target.value)} />
         <label htmlFor="d-email" className="field-label">Validation address</label>
-        <input id="d-email" type="email" className="input" placeholder="postmaster@…" value={validationEmail} onChange={(e) => setValidationEmail(e.target.value)} />
+        <input
+          id="d-email"
+          type="email"
+          className="input"
+          placeholder="postmaster@…"
+          aria-describedby="d-email-hint"
+          value={validationEmail}
+          onChange={(e) => setValidationEmail(e.target.value)}
+          {...(formError?.field === 'validationEmail' ? { 'aria-invalid': true as const } : {})}
+        />
         <button className="btn btn-primary" type="submit">Add domain</button>
       </form>
-      {token && (
+      <p id="d-email-hint" className="hint">
+        The validation link goes to postmaster@, admin@ or your own address at the domain. Left empty: your own address if it
+        is at the domain, postmaster@ otherwise.
+      </p>
+      {mailed && (
         <div className="alert alert-info" role="status">
           <div>
-            A validation code for <b>{token.domain}</b> was queued to its address. Until Settle sends mail, here it is:{' '}
-            <code>{token.token}</code>
-          </div>
-          <div className="alert-actions">
-            <CopyButton text={token.token} />
-            <button type="button" className="btn btn-small btn-primary" onClick={() => void validate()}>
-              Validate now
-            </button>
+            A validation link was mailed to <b>{mailed.validationEmail}</b>. <b>{mailed.domain}</b> is approved once someone opens
+            it and confirms.
           </div>
         </div>
       )}
-      <ErrorBox error={formError} />
+      <ErrorBox error={formError} title={errorTitle(formError)} />
     </Card>
   );
 }

@@ -159,6 +159,7 @@ class TestServer {
     mail_options.server = smtp;
     mail_options.poll = std::chrono::milliseconds(200);
     mail_options.first_retry = std::chrono::seconds(1);
+    mail_options.reminder_every = std::chrono::seconds(0);  // tests sweep with their own clock
     mail = std::make_shared<mail::Mail>(db, records, *box, mail_options);
     http::ApiOptions api_options;
     api_options.public_url = stripe_options.public_url;

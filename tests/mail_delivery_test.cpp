@@ -5,12 +5,14 @@
 // server, the test button, and account mail through the server-wide server.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
 
+#include "common/dates.hpp"
 #include "harness.hpp"
 #include "mail/smtp_server.hpp"
 
@@ -373,6 +375,138 @@ TEST_P(MailDeliveryTest, DomainValidationIsALinkMailedToThePostmaster) {
   });
   ASSERT_TRUE(bodies);
   EXPECT_EQ(bodies->find(token), std::string::npos);
+}
+
+// Reminders: the test passes `now` to the sweep (the server's own sweep is off in tests), so
+// that days go by in a second.
+constexpr std::int64_t kDay = 86400;
+
+TEST_P(MailDeliveryTest, RemindersGoOnceEachOnTheirDayWithTheLateFeeAsInformation) {
+  start({});
+  configure_workspace_server();
+  // Bad rules are refused naming the field and change nothing; a MEMBER may read, not write.
+  auto far = call("PUT", "/rest/settings/reminders", {{"rules", {{{"offsetDays", 400}}}}});
+  EXPECT_EQ(far.status, 422) << far.raw;
+  EXPECT_EQ(far.body["error"]["field"], "rules[0].offsetDays");
+  auto same = call("PUT", "/rest/settings/reminders", {{"rules", {{{"offsetDays", 3}}, {{"offsetDays", 3}}}}});
+  EXPECT_EQ(same.body["error"]["field"], "rules[1].offsetDays") << same.raw;
+  auto four = call("PUT", "/rest/settings/reminders",
+                   {{"rules", {{{"offsetDays", 1}}, {{"offsetDays", 2}}, {{"offsetDays", 3}}, {{"offsetDays", 4}}}}});
+  EXPECT_EQ(four.body["error"]["field"], "rules") << four.raw;
+  auto fee = call("PUT", "/rest/settings/reminders", {{"rules", {{{"offsetDays", 3}, {"lateFeeBasisPoints", "1%"}}}}});
+  EXPECT_EQ(fee.body["error"]["field"], "rules[0].lateFeeBasisPoints") << fee.raw;
+  EXPECT_EQ(call("GET", "/rest/settings/reminders").body["data"]["rules"].size(), 0u);
+  auto member = srv->accounts->create_api_key(crm::Actor{workspace_id, "", "test", crm::Role::Admin},
+                                              json{{"name", "member"}, {"role", "MEMBER"}});
+  ASSERT_TRUE(member);
+  EXPECT_EQ(srv->call("PUT", "/rest/settings/reminders", {{"rules", json::array()}}, (*member)["key"]).status, 403);
+  EXPECT_EQ(srv->call("GET", "/rest/settings/reminders", nullptr, (*member)["key"]).status, 200);
+
+  auto put = call("PUT", "/rest/settings/reminders",
+                  {{"rules", {{{"offsetDays", -3}}, {{"offsetDays", 0}}, {{"offsetDays", 5}, {"lateFeeBasisPoints", 150}}}}});
+  ASSERT_EQ(put.status, 200) << put.raw;
+  json rules = put.body["data"]["rules"];
+  ASSERT_EQ(rules.size(), 3u);
+  EXPECT_EQ(rules[0]["template"], "invoice_reminder_1");
+  EXPECT_EQ(rules[0]["description"], "3 days before the due date");
+  EXPECT_EQ(rules[2]["template"], "invoice_reminder_3");
+
+  std::int64_t now = unix_seconds_now();
+  auto today = std::chrono::floor<std::chrono::days>(std::chrono::sys_seconds{std::chrono::seconds{now}});
+  auto inv = call("POST", "/rest/invoices", {{"companyId", company}, {"currency", "USD"},
+                                             {"dueDate", format_day(today + std::chrono::days{3})},
+                                             {"lineItems", {{{"description", "Laser service"}, {"quantity", 2}, {"unitAmount", 125000}}}}});
+  ASSERT_EQ(inv.status, 201) << inv.raw;
+  std::string id = inv.body["data"]["id"];
+  ASSERT_EQ(call("POST", "/rest/invoices/" + id + "/finalize").status, 200);
+  std::string number = call("GET", "/rest/invoices/" + id).body["data"]["invoiceNumber"];
+  // A voided invoice is never reminded.
+  auto other = call("POST", "/rest/invoices", {{"companyId", company}, {"currency", "USD"},
+                                               {"dueDate", format_day(today + std::chrono::days{3})},
+                                               {"lineItems", {{{"description", "x"}, {"quantity", 1}, {"unitAmount", 5000}}}}});
+  std::string voided = other.body["data"]["id"];
+  ASSERT_EQ(call("POST", "/rest/invoices/" + voided + "/finalize").status, 200);
+  ASSERT_EQ(call("POST", "/rest/invoices/" + voided + "/void").status, 200);
+
+  // Three days before: the first reminder, once however often the sweep runs.
+  EXPECT_EQ(srv->mail->send_due_reminders(now), 1);
+  EXPECT_EQ(srv->mail->send_due_reminders(now), 0);
+  ASSERT_TRUE(received(1)) << smtp_->log();
+  json m = read_mail(1);
+  EXPECT_EQ(m["headers"]["Subject"], "Reminder: invoice " + number + " is due in 3 days");
+  EXPECT_EQ(m["headers"]["To"], "mia@lumen-clinic.com");
+  EXPECT_NE(m["text"].get<std::string>().find("Amount due: $2,500.00"), std::string::npos) << m["text"];
+  EXPECT_EQ(m["text"].get<std::string>().find("late fee"), std::string::npos) << "the first rule has none";
+  ASSERT_EQ(m["attachments"].size(), 1u);
+  EXPECT_EQ(m["attachments"][0]["filename"], number + ".pdf");
+  json queued = timeline_event("invoices", id, "reminder_queued");
+  ASSERT_TRUE(queued.is_object());
+  EXPECT_NE(queued["newValue"].get<std::string>().find("Reminder 1 (3 days before the due date)"), std::string::npos)
+      << queued.dump();
+
+  // A day later nothing is due; on the due day the second one.
+  EXPECT_EQ(srv->mail->send_due_reminders(now + kDay), 0);
+  EXPECT_EQ(srv->mail->send_due_reminders(now + 3 * kDay), 1);
+  ASSERT_TRUE(received(2)) << smtp_->log();
+  EXPECT_EQ(read_mail(2)["headers"]["Subject"], "Reminder: invoice " + number + " is due today");
+
+  // Part paid: still owed, so still reminded, with 1.5 % of what is left as information.
+  ASSERT_EQ(call("POST", "/rest/payments", {{"invoiceId", id}, {"amount", 100000}}).status, 201);
+  EXPECT_EQ(srv->mail->send_due_reminders(now + 8 * kDay), 1);
+  EXPECT_EQ(srv->mail->send_due_reminders(now + 9 * kDay), 0);
+  ASSERT_TRUE(received(3)) << smtp_->log();
+  json third = read_mail(3);
+  EXPECT_EQ(third["headers"]["Subject"], "Reminder: invoice " + number + " was due 5 days ago");
+  std::string text = third["text"];
+  EXPECT_NE(text.find("Amount due: $1,500.00"), std::string::npos) << text;
+  EXPECT_NE(text.find("late fee of $22.50"), std::string::npos) << text;
+  // The finalized invoice is not changed by it.
+  auto after = call("GET", "/rest/invoices/" + id).body["data"];
+  EXPECT_EQ(after["total"], 250000);
+  EXPECT_EQ(after["amountDue"], 150000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(count_eml(), 3u) << "the voided invoice got none";
+  auto kinds = timeline_kinds("invoices", voided);
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "reminder_queued"), 0);
+}
+
+TEST_P(MailDeliveryTest, AReminderQueuedBeforeThePaymentIsNotSent) {
+  start({});
+  ASSERT_EQ(call("PUT", "/rest/settings/reminders", {{"rules", {{{"offsetDays", 0}}}}}).status, 200);
+  std::int64_t now = unix_seconds_now();
+  auto today = std::chrono::floor<std::chrono::days>(std::chrono::sys_seconds{std::chrono::seconds{now}});
+  auto inv = call("POST", "/rest/invoices", {{"companyId", company}, {"currency", "USD"}, {"dueDate", format_day(today)},
+                                             {"lineItems", {{{"description", "x"}, {"quantity", 1}, {"unitAmount", 5000}}}}});
+  std::string id = inv.body["data"]["id"];
+  ASSERT_EQ(call("POST", "/rest/invoices/" + id + "/finalize").status, 200);
+  // No mail server yet: the reminder waits in the outbox; meanwhile the customer pays.
+  EXPECT_EQ(srv->mail->send_due_reminders(now), 1);
+  auto outbox = call("GET", "/rest/outbox").body["data"];
+  ASSERT_EQ(outbox.size(), 1u);
+  EXPECT_EQ(outbox[0]["kind"], "invoice_reminder_1");
+  ASSERT_EQ(call("POST", "/rest/payments", {{"invoiceId", id}, {"amount", 5000}}).status, 201);
+  EXPECT_EQ(call("GET", "/rest/invoices/" + id).body["data"]["status"], "Paid");
+  configure_workspace_server();
+  json row = settled_outbox(outbox[0]["id"]);
+  EXPECT_EQ(row["status"], "cancelled") << row.dump();
+  EXPECT_NE(row["lastError"].get<std::string>().find("Paid"), std::string::npos) << row.dump();
+  json event = timeline_event("invoices", id, "email_cancelled");
+  ASSERT_TRUE(event.is_object());
+  EXPECT_EQ(count_eml(), 0u);
+  EXPECT_EQ(srv->mail->send_due_reminders(now + kDay), 0) << "a paid invoice is not reminded";
+
+  // Without anyone to send it to, the reminder is spent and the timeline says why.
+  auto bare = call("POST", "/rest/companies", {{"name", "No Contact Ltd"}});
+  auto inv2 = call("POST", "/rest/invoices", {{"companyId", bare.body["data"]["id"]}, {"currency", "USD"},
+                                              {"dueDate", format_day(today)},
+                                              {"lineItems", {{{"description", "x"}, {"quantity", 1}, {"unitAmount", 5000}}}}});
+  std::string id2 = inv2.body["data"]["id"];
+  ASSERT_EQ(call("POST", "/rest/invoices/" + id2 + "/finalize").status, 200);
+  EXPECT_EQ(srv->mail->send_due_reminders(now), 0);
+  EXPECT_TRUE(timeline_event("invoices", id2, "reminder_skipped").is_object());
+  EXPECT_EQ(srv->mail->send_due_reminders(now), 0);
+  auto kinds = timeline_kinds("invoices", id2);
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "reminder_skipped"), 1) << "once, not every sweep";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MailDeliveryTest, ::testing::ValuesIn(backends()));

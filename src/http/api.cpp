@@ -514,6 +514,12 @@ void Api::add_routes() {
             }));
   add_route(Access::Admin, "POST", "/rest/outbox/{id}/retry",
             admin([this, render](Request& r, const Actor& a) { return render(200, mail_->retry(a, r.param("id"))); }));
+  add_route(Access::Member, "GET", "/rest/settings/reminders",
+            authed([this, render](Request&, const Actor& a) { return render(200, mail_->get_reminder_rules(a)); }));
+  add_route(Access::Admin, "PUT", "/rest/settings/reminders",
+            admin(body_or_empty([this, render](Request&, const Actor& a, const json& b) {
+              return render(200, mail_->put_reminder_rules(a, b));
+            })));
   for (const char* object : {"quotes", "invoices"})
     add_route(Access::Member, "POST", std::string("/rest/") + object + "/{id}/send",
               authed(body_or_empty([this, render, object](Request& r, const Actor& a, const json& b) {

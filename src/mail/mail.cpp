@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "common/dates.hpp"
 #include "common/text.hpp"
 #include "crm/accounts.hpp"
 #include "crm/objects.hpp"
 #include "crm/outbox.hpp"
 #include "docs/document_pdf.hpp"
+#include "mail/internal.hpp"
 #include "mail/mime.hpp"
 #include "mail/templates.hpp"
 
@@ -19,6 +21,7 @@ namespace {
 using store::RowView;
 using store::SqlValue;
 using store::Tx;
+using namespace detail;
 
 constexpr const char* kSelectSettings =
     "SELECT host, port, security, username, password_sealed, from_address, from_name, reply_to, updated_at "
@@ -70,6 +73,10 @@ constexpr const char* kMarkRetry =
 constexpr const char* kMarkFailed =
     "UPDATE outbox SET status = 'failed', next_attempt_at = NULL, claimed_by = NULL, last_error = :error "
     "WHERE id = :id AND claimed_by = :token";
+// A reminder whose invoice was paid (voided, written off) while it waited is not sent.
+constexpr const char* kMarkCancelled =
+    "UPDATE outbox SET status = 'cancelled', next_attempt_at = NULL, claimed_by = NULL, last_error = :error "
+    "WHERE id = :id AND claimed_by = :token";
 constexpr const char* kReleaseLeases =
     "UPDATE outbox SET claimed_by = NULL, next_attempt_at = :now WHERE status = 'queued' AND claimed_by LIKE :mine";
 // A workspace that just configured its server: what waited for one is due now.
@@ -86,11 +93,6 @@ constexpr const char* kRetryFailed =
 
 constexpr const char* kNoServer =
     "no mail server is configured: set one in Settings, Mail (or SETTLE_SMTP_HOST for the whole server)";
-
-Status require_admin(const Actor& actor) {
-  if (actor.role != crm::Role::Admin) return fail(Error::forbidden("only an ADMIN of this workspace can do this"));
-  return {};
-}
 
 std::string password_ad(const std::string& ws) { return "mail_settings.password:" + ws; }
 
@@ -125,6 +127,15 @@ json settings_json(const MailServer& s, bool own, bool password_set, const std::
   return out;
 }
 
+}  // namespace
+
+namespace detail {
+
+Status require_admin(const Actor& actor) {
+  if (actor.role != crm::Role::Admin) return fail(Error::forbidden("only an ADMIN of this workspace can do this"));
+  return {};
+}
+
 json workspace_json(Tx& tx, const std::string& ws) {
   auto r = tx.query_one(kSelectWorkspace, {{"ws", ws}});
   if (!r) return {{"name", "Settle"}, {"locale", "en-US"}};
@@ -132,7 +143,7 @@ json workspace_json(Tx& tx, const std::string& ws) {
   return {{"name", w.text("name")}, {"subdomain", w.text("subdomain")}, {"locale", w.text("locale")}};
 }
 
-std::string text_or(const json& j, const char* key, std::string fallback = {}) {
+std::string text_or(const json& j, const char* key, std::string fallback) {
   return j.is_object() && j.contains(key) && j.at(key).is_string() ? j.at(key).get<std::string>() : fallback;
 }
 
@@ -142,7 +153,7 @@ std::int64_t int_or(const json& j, const char* key) {
 
 std::string date_part(const std::string& iso) { return iso.substr(0, std::min<size_t>(iso.size(), 10)); }
 
-}  // namespace
+}  // namespace detail
 
 // --- the server-wide mail server ------------------------------------------------------------
 
@@ -456,6 +467,46 @@ Result<Mail::PdfFile> Mail::document_pdf(const Actor& a, std::string_view object
   return PdfFile{std::move(*bytes), name + ".pdf"};
 }
 
+Result<crm::QueuedMail> Mail::document_mail(Tx& tx, const Actor& actor, const crm::ObjectDef& object,
+                                            const json& record, std::string to) {
+  bool invoice = object.name == std::string_view("invoices");
+  json workspace = workspace_json(tx, actor.workspace_id);
+  std::string locale = text_or(workspace, "locale", "en-US"), currency = text_or(record, "currency", "USD");
+  auto money = [&](const char* key) { return docs::format_amount(int_or(record, key), currency, locale); };
+  json company = json::object(), contact = json::object();
+  if (auto c = records_->get(tx, actor, *crm::find_object("companies"), text_or(record, "companyId"))) company = *c;
+  std::string contact_id = text_or(record, "personId", text_or(company, "primaryContactId"));
+  if (!contact_id.empty())
+    if (auto p = records_->get(tx, actor, *crm::find_object("people"), contact_id)) contact = *p;
+  if (to.empty()) to = ascii_lower(text_or(contact, "email"));
+  if (!crm::is_valid_email(to))
+    return fail(Error::validation("to", "the company has no primary contact with an email address: name one in `to`"));
+  crm::QueuedMail mail;
+  mail.workspace_id = actor.workspace_id;
+  mail.kind = invoice ? "invoice_sent" : "quote_sent";
+  mail.to = to;
+  mail.data = {{"workspace", workspace},
+               {"company", {{"name", text_or(company, "name")}}},
+               {"contact", {{"firstName", text_or(contact, "firstName", "there")},
+                            {"lastName", text_or(contact, "lastName")}, {"email", to}}}};
+  if (invoice) {
+    mail.data["invoice"] = {{"number", text_or(record, "invoiceNumber")}, {"total", money("total")},
+                            {"amountDue", money("amountDue")},          {"amountPaid", money("amountPaid")},
+                            {"dueDate", date_part(text_or(record, "dueDate"))},
+                            {"currency", currency},                     {"status", text_or(record, "status")}};
+    std::string pay = text_or(record, "stripePaymentLink", text_or(record, "stripeInvoiceUrl"));
+    mail.data["payUrl"] = pay.empty() ? json(nullptr) : json(pay);
+  } else {
+    mail.data["quote"] = {{"number", text_or(record, "quoteNumber")}, {"total", money("total")},
+                          {"expiresAt", date_part(text_or(record, "expiresAt"))}};
+    std::string page = text_or(record, "stripeQuoteUrl");
+    mail.data["acceptUrl"] = page.empty() ? json(nullptr) : json(page);
+  }
+  std::string id = text_or(record, "id");
+  mail.attachment = mail.about = std::make_pair(std::string(object.name), id);
+  return mail;
+}
+
 Result<json> Mail::send_document(const Actor& actor, std::string_view object, std::string_view id, const json& body) {
   const crm::ObjectDef* o = crm::find_object(object);
   if (!o || (object != "quotes" && object != "invoices")) return fail(Error::not_found("document"));
@@ -473,50 +524,19 @@ Result<json> Mail::send_document(const Actor& actor, std::string_view object, st
                                   "status"));
     if (invoice && (status == "Void" || status == "Uncollectible"))
       return fail(Error::conflict("a " + status + " invoice is not sent", "status"));
-    json workspace = workspace_json(tx, actor.workspace_id);
-    std::string locale = text_or(workspace, "locale", "en-US"), currency = text_or(*record, "currency", "USD");
-    auto money = [&](const char* key) { return docs::format_amount(int_or(*record, key), currency, locale); };
-    json company = json::object(), contact = json::object();
-    if (auto c = records_->get(tx, actor, *crm::find_object("companies"), text_or(*record, "companyId"))) company = *c;
-    std::string contact_id = text_or(*record, "personId", text_or(company, "primaryContactId"));
-    if (!contact_id.empty())
-      if (auto p = records_->get(tx, actor, *crm::find_object("people"), contact_id)) contact = *p;
-    if (to.empty()) to = ascii_lower(text_or(contact, "email"));
-    if (!crm::is_valid_email(to))
-      return fail(Error::validation("to", "the company has no primary contact with an email address: name one in `to`"));
-    crm::QueuedMail mail;
-    mail.workspace_id = actor.workspace_id;
-    mail.kind = invoice ? "invoice_sent" : "quote_sent";
-    mail.to = to;
-    mail.data = {{"workspace", workspace},
-                 {"company", {{"name", text_or(company, "name")}}},
-                 {"contact", {{"firstName", text_or(contact, "firstName", "there")},
-                              {"lastName", text_or(contact, "lastName")}, {"email", to}}}};
-    if (invoice) {
-      mail.data["invoice"] = {{"number", text_or(*record, "invoiceNumber")}, {"total", money("total")},
-                              {"amountDue", money("amountDue")},           {"amountPaid", money("amountPaid")},
-                              {"dueDate", date_part(text_or(*record, "dueDate"))},
-                              {"currency", currency},                      {"status", status}};
-      std::string pay = text_or(*record, "stripePaymentLink", text_or(*record, "stripeInvoiceUrl"));
-      mail.data["payUrl"] = pay.empty() ? json(nullptr) : json(pay);
-    } else {
-      mail.data["quote"] = {{"number", text_or(*record, "quoteNumber")}, {"total", money("total")},
-                            {"expiresAt", date_part(text_or(*record, "expiresAt"))}};
-      std::string page = text_or(*record, "stripeQuoteUrl");
-      mail.data["acceptUrl"] = page.empty() ? json(nullptr) : json(page);
-    }
+    auto mail = document_mail(tx, actor, *o, *record, to);
+    if (!mail) return fail(mail.error());
     Template t;
-    if (auto st = template_of(tx, actor.workspace_id, mail.kind, t); !st) return fail(st.error());
-    auto rendered = render(t, mail.data);
+    if (auto st = template_of(tx, actor.workspace_id, mail->kind, t); !st) return fail(st.error());
+    auto rendered = render(t, mail->data);
     if (!rendered) return fail(rendered.error());
-    mail.subject = rendered->subject;  // what the outbox lists; the send renders it again
-    mail.body = rendered->text;
-    mail.attachment = mail.about = std::make_pair(std::string(object), std::string(id));
-    mail.source = std::string(object) + "-send:" + actor.label;
-    auto mail_id = crm::queue_mail(tx, mail, nullptr);
+    mail->subject = rendered->subject;  // what the outbox lists; the send renders it again
+    mail->body = rendered->text;
+    mail->source = std::string(object) + "-send:" + actor.label;
+    auto mail_id = crm::queue_mail(tx, *mail, nullptr);
     if (!mail_id) return fail(mail_id.error());
-    records_->add_timeline_entry(tx, actor, *o, id, "email_queued", mail.subject + " to " + to);
-    return json{{"id", *mail_id}, {"kind", mail.kind}, {"to", to}, {"subject", mail.subject}, {"status", "queued"}};
+    records_->add_timeline_entry(tx, actor, *o, id, "email_queued", mail->subject + " to " + mail->to);
+    return json{{"id", *mail_id}, {"kind", mail->kind}, {"to", mail->to}, {"subject", mail->subject}, {"status", "queued"}};
   });
   if (queued) wake();
   return queued;
@@ -617,6 +637,13 @@ void Mail::run() {
     }
     try {
       // A full batch means more may be due: go on without waiting.
+      if (options_.reminder_every.count() > 0) {
+        std::int64_t now = unix_seconds_now();
+        if (now >= next_reminder_sweep_) {
+          next_reminder_sweep_ = now + options_.reminder_every.count();
+          send_due_reminders(now);
+        }
+      }
       while (deliver_due() >= 20) {
         std::lock_guard lock(mutex_);
         if (stopping_) return;
@@ -671,7 +698,7 @@ int Mail::deliver_due() {
 
 void Mail::deliver(const std::string& id, const std::string& token) {
   struct Outcome {
-    enum class Kind { Sent, Failed } kind;
+    enum class Kind { Sent, Failed, Cancelled } kind;
     std::string reason;
   };
   struct Prepared {
@@ -679,6 +706,7 @@ void Mail::deliver(const std::string& id, const std::string& token) {
     Message message;
     int attempts = 0;
     std::optional<std::string> workspace_id, about_object, about_id;
+    std::string cancelled;  // why the mail is no longer to be sent
   };
   // Everything that can fail before the server is asked fails the mail for good: sending
   // the same broken template again cannot help.
@@ -696,6 +724,17 @@ void Mail::deliver(const std::string& id, const std::string& token) {
     p.attempts = static_cast<int>(x.integer("attempts"));
     p.about_object = x.opt_text("target_object");
     p.about_id = x.opt_text("target_id");
+    if (msg->kind.starts_with("invoice_reminder") && msg->workspace_id && p.about_object == "invoices" && p.about_id) {
+      Actor system{*msg->workspace_id, "", "mail", crm::Role::Admin};
+      auto invoice = records_->get(tx, system, *crm::find_object("invoices"), *p.about_id);
+      std::string status = invoice ? text_or(*invoice, "status") : "deleted";
+      if (!billing::is_remindable_status(status) || (invoice && int_or(*invoice, "amountDue") <= 0)) {
+        p.cancelled = "not sent, the invoice is " + status + " now";
+        p.message.subject = msg->subject;
+        p.message.to = msg->recipient;
+        return p;
+      }
+    }
     auto server = server_for(tx, msg->workspace_id);
     if (!server) return fail(server.error());
     if (!*server) return fail(Error::conflict(kNoServer));
@@ -747,13 +786,16 @@ void Mail::deliver(const std::string& id, const std::string& token) {
       long long n = 0;
       std::string now = store::now_timestamp();
       if (outcome.kind == Outcome::Kind::Sent) n = tx.exec(kMarkSent, {{"id", id}, {"token", token}, {"now", now}});
-      else n = tx.exec(kMarkFailed, {{"id", id}, {"token", token}, {"error", outcome.reason}});
+      else n = tx.exec(outcome.kind == Outcome::Kind::Failed ? kMarkFailed : kMarkCancelled,
+                       {{"id", id}, {"token", token}, {"error", outcome.reason}});
       if (n == 0) return false;  // the lease lapsed and another instance has it
       if (ws && about_object && about_id)
         if (const crm::ObjectDef* o = crm::find_object(*about_object)) {
           Actor system{*ws, "", "mail", crm::Role::Admin};
-          records_->add_timeline_entry(tx, system, *o, *about_id,
-                                       outcome.kind == Outcome::Kind::Sent ? "email_sent" : "email_failed",
+          const char* kind = outcome.kind == Outcome::Kind::Sent     ? "email_sent"
+                             : outcome.kind == Outcome::Kind::Failed ? "email_failed"
+                                                                     : "email_cancelled";
+          records_->add_timeline_entry(tx, system, *o, *about_id, kind,
                                        outcome.kind == Outcome::Kind::Sent ? summary : summary + ": " + outcome.reason);
         }
       return true;
@@ -767,6 +809,12 @@ void Mail::deliver(const std::string& id, const std::string& token) {
     }
     spdlog::error("mail: {} failed: {}", id, broken);
     finish({Outcome::Kind::Failed, broken}, std::nullopt, std::nullopt, std::nullopt, "");
+    return;
+  }
+  if (!prepared->cancelled.empty()) {
+    spdlog::info("mail: {} not sent: {}", id, prepared->cancelled);
+    finish({Outcome::Kind::Cancelled, prepared->cancelled}, prepared->workspace_id, prepared->about_object,
+           prepared->about_id, prepared->message.subject + " to " + prepared->message.to);
     return;
   }
   const Message& m = prepared->message;

@@ -4,6 +4,8 @@
 //    environment (SETTLE_SMTP_*); a test message sent at once through it.
 //  - Templates: the shipped ones (templates.hpp), a workspace's edits of them, previews.
 //  - Sending an invoice or a quote: the mail queued with the PDF attached and the pay link.
+//  - Reminders (dunning, billing/dunning.hpp): the workspace's rules, and the sweep that
+//    queues each invoice's reminder once when its day comes (reminders.cpp).
 //  - Delivery: the outbox (crm/outbox.hpp) is worked as a durable queue on a thread of its
 //    own, so a slow mail server never holds up requests, webhooks or workflow runs. A row is
 //    claimed under a lease, rendered, sent with its fixed Message-ID and marked sent in the
@@ -20,11 +22,14 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "billing/dunning.hpp"
 #include "common/crypto.hpp"
 #include "common/error.hpp"
+#include "crm/outbox.hpp"
 #include "crm/records.hpp"
 #include "mail/smtp.hpp"
 #include "mail/templates.hpp"
@@ -55,6 +60,9 @@ struct MailOptions {
   std::chrono::seconds first_retry{30};  // doubling per attempt, capped at max_retry
   std::chrono::seconds max_retry{3600};
   int max_attempts = 10;
+  // How often the delivery thread looks for reminders that fell due; zero: never (tests
+  // call send_due_reminders themselves, with the Stripe sandbox's clock).
+  std::chrono::seconds reminder_every{900};
 };
 
 class Mail {
@@ -84,6 +92,15 @@ class Mail {
   // company's primary contact; the PDF attached. Answers the queued mail.
   Result<json> send_document(const Actor& actor, std::string_view object, std::string_view id, const json& body);
 
+  // --- reminders (dunning) ---------------------------------------------------------------
+  // {"rules": [{"position", "offsetDays", "lateFeeBasisPoints", "template", "description"}]}
+  Result<json> get_reminder_rules(const Actor& actor);
+  Result<json> put_reminder_rules(const Actor& actor, const json& body);  // ADMIN; [] turns them off
+  // Queues the reminders that fell due by `now` (Unix seconds, read as each workspace's
+  // local date): one tx per invoice, each reminder once however many instances run this.
+  // Answers how many were queued.
+  int send_due_reminders(std::int64_t now);
+
   // --- the outbox -----------------------------------------------------------------------
   // Recent mail of the workspace (ADMIN), newest first: ?status=, ?limit=
   Result<json> list_outbox(const Actor& actor, std::string_view status, std::string_view limit);
@@ -112,9 +129,18 @@ class Mail {
   Status template_of(store::Tx& tx, const std::string& ws, std::string_view kind, Template& out);
   // Sends one claimed row and records how it went.
   void deliver(const std::string& id, const std::string& token);
+  // The mail about a quote or an invoice (`record`, read in `tx`) to `to`, else its person,
+  // else its company's primary contact: the model every document template shares.
+  Result<crm::QueuedMail> document_mail(store::Tx& tx, const Actor& actor, const crm::ObjectDef& object,
+                                        const json& record, std::string to);
+  // The reminder of one invoice if one is due today in its workspace; answers whether one
+  // was queued.
+  Result<bool> remind_invoice(const Actor& system, const std::string& invoice_id,
+                              const std::vector<billing::ReminderRule>& rules, std::chrono::sys_days today);
 
   std::shared_ptr<store::Database> db_;
   std::shared_ptr<crm::Records> records_;
+  std::int64_t next_reminder_sweep_ = 0;  // delivery thread only
   SecretBox box_;
   MailOptions options_;
 

@@ -15,7 +15,9 @@ const std::vector<TemplateKind> kKinds = {
     {"quote_sent", "Quote sent", "A quote is sent to the customer: the PDF attached, a link to accept it."},
     {"payment_receipt", "Payment receipt", "A payment of an invoice succeeded."},
     {"payment_failed", "Payment failed", "A payment of an invoice failed; the customer is asked to pay again."},
-    {"invoice_reminder", "Invoice reminder", "A reminder rule fell due for an unpaid invoice (Settings, Reminders)."},
+    {"invoice_reminder_1", "Reminder 1", "The first reminder rule fell due for an unpaid invoice (Settings, Reminders)."},
+    {"invoice_reminder_2", "Reminder 2", "The second reminder rule fell due for an unpaid invoice."},
+    {"invoice_reminder_3", "Reminder 3", "The third reminder rule fell due for an unpaid invoice."},
     {"welcome", "Welcome", "A new customer's primary contact is greeted."},
     {"member_invitation", "Member invitation", "Someone is added to the workspace."},
     {"domain_validation", "Domain validation", "An approved domain is confirmed by its postmaster or admin."},
@@ -27,6 +29,17 @@ const std::vector<TemplateKind> kKinds = {
 #define SETTLE_BUTTON(url, label)                                                                          \
   "<p style=\"margin:24px 0\"><a href=\"{{" url "}}\" style=\"background:#1f4fd8;color:#ffffff;"        \
   "padding:12px 20px;border-radius:6px;text-decoration:none;font-weight:600\">" label "</a></p>"
+
+// The three reminders start alike; a workspace words each its own way (firmer by the third).
+const Template kReminder = {"Reminder: invoice {{invoice.number}} {{reminder.when}}",
+      "<p>Hello {{contact.firstName}},</p><p>This is a reminder that invoice <b>{{invoice.number}}</b> of "
+      "{{invoice.total}} {{reminder.when}} ({{invoice.dueDate}}). Amount due: <b>{{invoice.amountDue}}</b>.</p>"
+      "{{#lateFee}}<p>Please note: a late fee of {{lateFee}} may apply to payments after the due date.</p>{{/lateFee}}"
+      "{{#payUrl}}" SETTLE_BUTTON("payUrl", "Pay now") "{{/payUrl}}<p>{{workspace.name}}</p>",
+      "Hello {{contact.firstName}},\n\nThis is a reminder that invoice {{invoice.number}} of {{invoice.total}} "
+      "{{reminder.when}} ({{invoice.dueDate}}). Amount due: {{invoice.amountDue}}.\n{{#lateFee}}\nPlease note: a late "
+      "fee of {{lateFee}} may apply to payments after the due date.\n{{/lateFee}}{{#payUrl}}\nPay now: {{payUrl}}\n"
+      "{{/payUrl}}\n{{workspace.name}}\n"};
 
 const std::map<std::string, Template, std::less<>> kDefaults = {
     {"invoice_sent",
@@ -61,16 +74,9 @@ const std::map<std::string, Template, std::less<>> kDefaults = {
       "Hello {{contact.firstName}},\n\nYour payment of {{invoice.amountDue}} for invoice {{invoice.number}} did not "
       "go through{{#reason}}: {{reason}}{{/reason}}.\n{{#payUrl}}\nTry again: {{payUrl}}\n{{/payUrl}}\n"
       "{{workspace.name}}\n"}},
-    {"invoice_reminder",
-     {"Reminder: invoice {{invoice.number}} {{reminder.when}}",
-      "<p>Hello {{contact.firstName}},</p><p>This is a reminder that invoice <b>{{invoice.number}}</b> of "
-      "{{invoice.total}} {{reminder.when}} ({{invoice.dueDate}}). Amount due: <b>{{invoice.amountDue}}</b>.</p>"
-      "{{#lateFee}}<p>Please note: a late fee of {{lateFee}} may apply to payments after the due date.</p>{{/lateFee}}"
-      "{{#payUrl}}" SETTLE_BUTTON("payUrl", "Pay now") "{{/payUrl}}<p>{{workspace.name}}</p>",
-      "Hello {{contact.firstName}},\n\nThis is a reminder that invoice {{invoice.number}} of {{invoice.total}} "
-      "{{reminder.when}} ({{invoice.dueDate}}). Amount due: {{invoice.amountDue}}.\n{{#lateFee}}\nPlease note: a late "
-      "fee of {{lateFee}} may apply to payments after the due date.\n{{/lateFee}}{{#payUrl}}\nPay now: {{payUrl}}\n"
-      "{{/payUrl}}\n{{workspace.name}}\n"}},
+    {"invoice_reminder_1", kReminder},
+    {"invoice_reminder_2", kReminder},
+    {"invoice_reminder_3", kReminder},
     {"welcome",
      {"Welcome to {{workspace.name}}",
       "<p>Hello {{contact.firstName}},</p><p>Welcome aboard! We are glad to work with {{company.name}}.</p>"
@@ -185,7 +191,8 @@ json sample_model(std::string_view kind) {
   json m = {{"workspace", {{"name", "Phos Industries"}}},
             {"contact", {{"firstName", "Chen"}, {"lastName", "Wei"}, {"email", "chen@lvnlaser.com"}}},
             {"company", {{"name", "LVN Laser Service"}}}};
-  if (kind == "invoice_sent" || kind == "payment_failed" || kind == "payment_receipt" || kind == "invoice_reminder") {
+  if (kind == "invoice_sent" || kind == "payment_failed" || kind == "payment_receipt" ||
+      kind.starts_with("invoice_reminder")) {
     m["invoice"] = sample_invoice();
     m["payUrl"] = "https://crm.example.com/pay/sample";
   }
@@ -194,9 +201,12 @@ json sample_model(std::string_view kind) {
     m["payment"] = {{"amount", "$1,250.00"}, {"date", "2026-12-03"}};
   }
   if (kind == "payment_failed") m["reason"] = "Your card was declined.";
-  if (kind == "invoice_reminder") {
-    m["reminder"] = {{"when", "is due in 3 days"}, {"offsetDays", -3}};
-    m["lateFee"] = "$25.00";
+  if (kind.starts_with("invoice_reminder")) {
+    int position = kind.back() - '0';
+    int offset = position == 1 ? -3 : position == 2 ? 0 : 10;
+    m["reminder"] = {{"when", offset < 0 ? "is due in 3 days" : offset == 0 ? "is due today" : "was due 10 days ago"},
+                     {"offsetDays", offset}, {"position", position}};
+    if (offset > 0) m["lateFee"] = "$31.25";
   }
   if (kind == "quote_sent") {
     m["quote"] = {{"number", "QUO-2026-017"}, {"total", "$8,400.00"}, {"expiresAt", "2026-12-31"}};

@@ -347,6 +347,21 @@ const std::vector<Migration>& migrations() {
            "subject TEXT NOT NULL, html TEXT NOT NULL, text TEXT NOT NULL, updated_at TEXT NOT NULL, "
            "updated_by TEXT, PRIMARY KEY (workspace_id, kind))",
        }},
+      {7,
+       "reminders",
+       {
+           // A workspace's dunning rules (billing/dunning.hpp): up to three, by position.
+           "CREATE TABLE reminder_rules (workspace_id TEXT NOT NULL REFERENCES workspaces(id), "
+           "position INTEGER NOT NULL, offset_days INTEGER NOT NULL, late_fee_bp BIGINT NOT NULL DEFAULT 0, "
+           "updated_at TEXT NOT NULL, updated_by TEXT, PRIMARY KEY (workspace_id, position))",
+           // Each reminder an invoice got, once per rule day: the primary key is what makes a
+           // reminder go once however many instances sweep. outbox_id is NULL when there was no
+           // address to send it to (the timeline says so).
+           "CREATE TABLE invoice_reminders (workspace_id TEXT NOT NULL, invoice_id TEXT NOT NULL, "
+           "offset_days INTEGER NOT NULL, position INTEGER NOT NULL, outbox_id TEXT, created_at TEXT NOT NULL, "
+           "PRIMARY KEY (workspace_id, invoice_id, offset_days), "
+           "FOREIGN KEY (workspace_id, invoice_id) REFERENCES invoices (workspace_id, id))",
+       }},
   };
   return kMigrations;
 }

@@ -335,6 +335,44 @@ describe('Settle web UI', { timeout: 170000 }, () => {
     await stack.api('DELETE', '/rest/settings/mail');
   });
 
+  it('Settings, Mail: an ADMIN sets three payment reminders; a bad day is refused on its rule; they stay after a reload', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('navigation', { name: 'Settings sections' }).getByRole('link', { name: 'Mail', exact: true }).click();
+    const form = page.getByRole('form', { name: 'Reminder rules' });
+    await form.getByText('No reminders are sent.').waitFor();
+    for (let i = 0; i < 3; i++) await form.getByRole('button', { name: 'Add a reminder' }).click();
+    assert.equal(await form.getByRole('button', { name: 'Add a reminder' }).isDisabled(), true, 'three at most');
+    const first = form.getByRole('group', { name: 'Reminder 1' });
+    const third = form.getByRole('group', { name: 'Reminder 3' });
+    await first.getByText('Sent 7 days before the due date').waitFor();
+    await form.getByRole('group', { name: 'Reminder 2' }).getByText('Sent on the due date').waitFor();
+    await third.getByText('Sent 7 days after the due date').waitFor();
+    await third.getByLabel('Days').fill('10');
+    await third.getByLabel('Late fee %').fill('1.5');
+    await first.getByLabel('Days').fill('400');
+    await form.getByRole('button', { name: 'Save reminders' }).click();
+    const alert = form.getByRole('alert');
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /Reminder 1:.*365/);
+    assert.equal(await first.getByLabel('Days').getAttribute('aria-invalid'), 'true');
+    assert.equal((await stack.api('GET', '/rest/settings/reminders')).rules.length, 0, 'nothing saved');
+    await first.getByLabel('Days').fill('3');
+    await form.getByRole('button', { name: 'Save reminders' }).click();
+    await page.getByText('3 reminder rules saved').waitFor();
+    await page.reload();
+    const kept = page.getByRole('form', { name: 'Reminder rules' });
+    await kept.getByRole('group', { name: 'Reminder 3' }).getByText('Sent 10 days after the due date').waitFor();
+    assert.equal(await kept.getByRole('group', { name: 'Reminder 3' }).getByLabel('Late fee %').inputValue(), '1.5');
+    assert.equal(await kept.getByRole('group', { name: 'Reminder 1' }).getByLabel('Days').inputValue(), '3');
+    const saved = await stack.api('GET', '/rest/settings/reminders');
+    assert.deepEqual(saved.rules.map((r) => [r.offsetDays, r.lateFeeBasisPoints, r.template]),
+      [[-3, 0, 'invoice_reminder_1'], [0, 0, 'invoice_reminder_2'], [10, 150, 'invoice_reminder_3']]);
+    await kept.scrollIntoViewIfNeeded();
+    await shot(page, '29-settings-reminders');
+    // Off again, so that no later test's invoices are reminded.
+    await stack.api('PUT', '/rest/settings/reminders', { rules: [] });
+  });
+
   it('an ADMIN builds a workflow in the editor, activates it, and its run shows each step', async () => {
     await page.getByRole('link', { name: 'Workflows', exact: true }).click();
     await page.getByRole('heading', { name: 'Workflows' }).waitFor();

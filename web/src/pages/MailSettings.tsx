@@ -11,6 +11,10 @@ import {
   type MailForm, type MailSettings, type MailTemplate, type MailTemplateParts, type MailTestResult, type OutboxMail,
   type OutboxStatus, type RenderedMail, type Security,
 } from '../lib/mail';
+import {
+  MAX_RULES, describeOffset, newRow, offsetOf, ruleErrorAt, rowsFromSettings, rulesBody,
+  type ReminderSettings, type RuleRow, type When,
+} from '../lib/reminders';
 
 /** Settings → Mail: the workspace's mail server, its templates and its outbox. A MEMBER reads the templates only. */
 export function MailTab() {
@@ -18,6 +22,7 @@ export function MailTab() {
   return (
     <>
       {isAdmin ? <MailServerCard /> : <p className="muted">The mail server and the outbox are for workspace admins.</p>}
+      <RemindersCard readOnly={!isAdmin} />
       <TemplatesCard readOnly={!isAdmin} />
       {isAdmin && <OutboxCard />}
     </>
@@ -328,7 +333,7 @@ function TemplateEditor({
         <h3>
           {readOnly ? '' : 'Editing '}“{tpl.title}” {tpl.customized && <span className="badge badge-blue">customized</span>}
         </h3>
-        <button type="button" className="btn btn-ghost btn-small" onClick={onClose}>
+        <button type="button" className="btn btn-ghost btn-smallall" onClick={onClose}>
           Close
         </button>
       </header>
@@ -485,5 +490,107 @@ function OutboxCard() {
         </table>
       )}
     </Card>
+  );
+}
+
+/** Settings → Mail → Reminders: up to three rules relative to the due date, each with its template and late fee. */
+function RemindersCard({ readOnly }: { readOnly: boolean }) {
+  const { data, error, reload } = useQuery<ReminderSettings>('/rest/settings/reminders');
+  return (
+    <Card title="Payment reminders">
+      <p className="muted">
+        Unpaid invoices (open, partially paid or with a failed payment) are reminded by mail on the days set here, each
+        reminder once, with the invoice attached. They stop when the invoice is paid, voided or written off. A late fee is
+        only mentioned in that reminder&rsquo;s mail: the invoice itself never changes.
+        {readOnly && ' Only workspace admins can change them.'}
+      </p>
+      <ErrorBox error={error} onRetry={() => void reload()} />
+      {!data && !error && <Spinner />}
+      {data && <RemindersForm key={data.updatedAt ?? 'none'} settings={data} readOnly={readOnly} />}
+    </Card>
+  );
+}
+
+function RemindersForm({ settings, readOnly }: { settings: ReminderSettings; readOnly: boolean }) {
+  const toast = useToast();
+  const [rows, setRows] = useState<RuleRow[]>(() => rowsFromSettings(settings));
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const at = ruleErrorAt(error?.field);
+  const set = (i: number, patch: Partial<RuleRow>) => setRows((rs) => rs.map((r, k) => (k === i ? { ...r, ...patch } : r)));
+  const add = () => {
+    const r = newRow(rows);
+    if (r) setRows([...rows, r]);
+  };
+  const save = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const out = await mutate<ReminderSettings>('PUT', '/rest/settings/reminders', rulesBody(rows));
+      store.prime('/rest/settings/reminders', out);
+      setRows(rowsFromSettings(out));
+      toast(out.rules.length ? `${out.rules.length} reminder rule${out.rules.length === 1 ? '' : 's'} saved` : 'Reminders are off');
+    } catch (err) {
+      setError(err as ApiError);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const bad = (i: number, field: string) => (at?.row === i && at.field === field ? { 'aria-invalid': true as const } : {});
+  return (
+    <form onSubmit={save} className="stack" aria-label="Reminder rules">
+      {rows.length === 0 && <p className="muted" role="status">No reminders are sent.</p>}
+      {rows.map((r, i) => {
+        const offset = offsetOf(r);
+        return (
+          <fieldset key={r.position} className="reminder-rule" aria-label={`Reminder ${r.position}`} disabled={readOnly}>
+            <legend>Reminder {r.position}</legend>
+            <div className="inline-form">
+              {r.when !== 'on' && (
+                <>
+                  <label htmlFor={`rem-days-${i}`} className="visually-hidden">Days</label>
+                  <input id={`rem-days-${i}`} className="input narrow-number" inputMode="numeric" value={r.days}
+                    onChange={(e) => set(i, { days: e.target.value })} {...bad(i, 'offsetDays')} />
+                  <span>days</span>
+                </>
+              )}
+              <label htmlFor={`rem-when-${i}`} className="visually-hidden">When</label>
+              <select id={`rem-when-${i}`} className="input" value={r.when} onChange={(e) => set(i, { when: e.target.value as When, days: e.target.value === 'on' ? '' : r.days || '7' })} {...bad(i, 'offsetDays')}>
+                <option value="before">before the due date</option>
+                <option value="on">on the due date</option>
+                <option value="after">after the due date</option>
+              </select>
+              <label htmlFor={`rem-fee-${i}`} className="field-label">Late fee %</label>
+              <input id={`rem-fee-${i}`} className="input narrow-number" inputMode="decimal" placeholder="none" value={r.lateFeePercent}
+                onChange={(e) => set(i, { lateFeePercent: e.target.value })} {...bad(i, 'lateFeeBasisPoints')} />
+              {!readOnly && (
+                <button type="button" className="btn btn-ghost btn-small" onClick={() => setRows(rows.filter((_, k) => k !== i))}>
+                  Remove
+                </button>
+              )}
+            </div>
+            <span className="hint">
+              {Number.isNaN(offset) ? 'Enter a whole number of days.' : `Sent ${describeOffset(offset)}`} · mail template “Reminder {r.position}”
+              (<code>invoice_reminder_{r.position}</code>, below)
+            </span>
+          </fieldset>
+        );
+      })}
+      <ErrorBox error={error} title={at ? `Reminder ${rows[at.row]?.position ?? at.row + 1}:` : undefined} />
+      {!readOnly && (
+        <div className="form-actions">
+          <button className="btn btn-ghost" type="button" onClick={add} disabled={rows.length >= MAX_RULES}>
+            Add a reminder
+          </button>
+          <button className="btn btn-primary" type="submit" disabled={busy}>
+            {busy ? 'Saving…' : 'Save reminders'}
+          </button>
+        </div>
+      )}
+      <p className="hint">
+        A reminder more than {settings.catchUpDays} days late (the server was off, or the rule is new) is not sent any more.
+      </p>
+    </form>
   );
 }

@@ -93,8 +93,8 @@ for key, label in (("onePage", "1 line"), ("twoHundredLines", "200 lines")):
 lines += [
     "",
     "The ratio says what a PDF costs in the API's own currency: one PDF is that many JSON answers of the same",
-    "invoice. A finalized document's PDF is drawn on each request today; storing it once is part of the",
-    "documents issue still open.",
+    "invoice. These are the costs of a draft's PDF, drawn on each request, and of a finalized document's first",
+    "one: a finalized document's PDF is stored when first made and served from the database after that.",
     END,
 ]
 write_section(out, BEGIN, END, "\n".join(lines) + "\n")

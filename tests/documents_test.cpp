@@ -7,7 +7,9 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <regex>
 
+#include "common/crypto.hpp"
 #include "harness.hpp"
 #include "one_workspace.hpp"
 
@@ -75,6 +77,116 @@ TEST_P(DocumentsTest, AQuotePdfIsTheWorkspacesOnly) {
   EXPECT_EQ(srv->call("GET", "/rest/quotes/" + id + "/pdf", nullptr, other->api_key).status, 404);
   EXPECT_EQ(call("GET", "/rest/quotes/quo_nope/pdf").status, 404);
   EXPECT_EQ(srv->call("GET", "/rest/quotes/" + id + "/pdf", nullptr, "").status, 401);
+}
+
+TEST_P(DocumentsTest, AFinalizedDocumentsPdfIsMadeOnceAndNeverChanges) {
+  auto invoice = call("POST", "/rest/invoices", {{"companyId", company}, {"currency", "USD"}, {"notes", "First draft"},
+                                                {"lineItems", {{{"description", "Service"}, {"quantity", 1}, {"unitAmount", 50000}}}}});
+  ASSERT_EQ(invoice.status, 201) << invoice.raw;
+  std::string id = invoice.body["data"]["id"];
+  // A draft's PDF is drawn from the draft as it is now: no hash, and an edit shows.
+  auto draft = call("GET", "/rest/invoices/" + id + "/pdf");
+  ASSERT_EQ(draft.status, 200);
+  EXPECT_EQ(draft.header("etag"), "");
+  EXPECT_TRUE(call("GET", "/rest/invoices/" + id).body["data"]["pdfSha256"].is_null());
+  ASSERT_EQ(call("PATCH", "/rest/invoices/" + id, {{"notes", "Second draft"}}).status, 200);
+  EXPECT_NE(poppler("pdftotext", call("GET", "/rest/invoices/" + id + "/pdf").raw).find("Second draft"), std::string::npos);
+
+  ASSERT_EQ(call("POST", "/rest/invoices/" + id + "/finalize").status, 200);
+  auto first = call("GET", "/rest/invoices/" + id + "/pdf");
+  ASSERT_EQ(first.status, 200);
+  std::string sha = sha256_hex(first.raw);
+  EXPECT_EQ(call("GET", "/rest/invoices/" + id).body["data"]["pdfSha256"], sha) << "the hash is on the record";
+  EXPECT_EQ(first.header("etag"), "\"" + sha + "\"");
+  // A payment, a new workspace name: the finalized document stays the bytes it was.
+  ASSERT_EQ(call("POST", "/rest/payments", {{"invoiceId", id}, {"amount", 20000}}).status, 201);
+  ASSERT_EQ(call("PATCH", "/rest/settings/workspace", {{"name", "Acme Renamed"}}).status, 200);
+  auto again = call("GET", "/rest/invoices/" + id + "/pdf");
+  EXPECT_TRUE(again.raw == first.raw) << "a finalized PDF never changes";
+  EXPECT_EQ(call("GET", "/rest/invoices/" + id).body["data"]["pdfSha256"], sha);
+  EXPECT_EQ(poppler("pdftotext", again.raw).find("Acme Renamed"), std::string::npos);
+  // One stored row, whatever the number of requests.
+  auto rows = srv->db->read<std::int64_t>([&](store::Tx& tx) -> Result<std::int64_t> {
+    return store::RowView(tx.query("SELECT COUNT(*) AS n FROM document_pdfs WHERE record_id = :id", {{"id", id}}), 0).integer("n");
+  });
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(*rows, 1);
+  // pdfSha256 is the server's to set.
+  auto forged = call("PATCH", "/rest/invoices/" + id, {{"pdfSha256", "00"}});
+  EXPECT_GE(forged.status, 400) << forged.raw;
+  EXPECT_EQ(call("GET", "/rest/invoices/" + id).body["data"]["pdfSha256"], sha);
+}
+
+// A 1 x 1 PNG, as a browser's FileReader hands it over.
+constexpr const char* kPixelPng =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+
+TEST_P(DocumentsTest, TheWorkspacesNameAddressAndLogoAreOnItsDocuments) {
+  auto before = call("GET", "/rest/settings/workspace");
+  ASSERT_EQ(before.status, 200) << before.raw;
+  EXPECT_EQ(before.body["data"]["name"], "Acme");
+  EXPECT_TRUE(before.body["data"]["logo"].is_null());
+  // Refusals name the field and change nothing; a MEMBER may read, not change.
+  const std::pair<json, std::string> bad[] = {
+      {{{"locale", "german"}}, "locale"},          {{{"defaultCurrency", "EURO"}}, "defaultCurrency"},
+      {{{"name", "  "}}, "name"},                  {{{"address", std::string(1001, 'x')}}, "address"},
+      {{{"subdomain", "evil"}}, "subdomain"},      {{{"name", 42}}, "name"},
+  };
+  for (const auto& [body, field] : bad) {
+    auto r = call("PATCH", "/rest/settings/workspace", body);
+    EXPECT_EQ(r.status, 422) << body.dump() << " " << r.raw;
+    EXPECT_EQ(r.body["error"]["field"], field) << body.dump();
+  }
+  EXPECT_EQ(call("GET", "/rest/settings/workspace").body, before.body);
+  auto member = srv->accounts->create_api_key(crm::Actor{workspace_id, "", "test", crm::Role::Admin},
+                                              json{{"name", "member"}, {"role", "MEMBER"}});
+  ASSERT_TRUE(member);
+  std::string member_key = (*member)["key"];
+  EXPECT_EQ(srv->call("PATCH", "/rest/settings/workspace", {{"name", "Mine"}}, member_key).status, 403);
+  EXPECT_EQ(srv->call("PUT", "/rest/settings/workspace/logo", {{"png", kPixelPng}}, member_key).status, 403);
+  EXPECT_EQ(srv->call("GET", "/rest/settings/workspace", nullptr, member_key).status, 200);
+
+  auto saved = call("PATCH", "/rest/settings/workspace",
+                    {{"name", "Acme Lasers"}, {"address", "12 Harbour Road\nCork, Ireland"}, {"locale", "de-DE"},
+                     {"defaultCurrency", "eur"}});
+  ASSERT_EQ(saved.status, 200) << saved.raw;
+  EXPECT_EQ(saved.body["data"]["defaultCurrency"], "EUR");
+
+  for (const json& body : {json{{"png", "not base64!"}}, json{{"dataUrl", "data:image/jpeg;base64,/9j/4AAQ"}},
+                           json{{"png", "R0lGODlhAQABAAAAACw="}}, json::object()}) {
+    auto r = call("PUT", "/rest/settings/workspace/logo", body);
+    EXPECT_EQ(r.status, 422) << body.dump() << " " << r.raw;
+    EXPECT_EQ(r.body["error"]["field"], "logo");
+  }
+  EXPECT_EQ(call("GET", "/rest/settings/workspace/logo").status, 404);
+  auto logo = call("PUT", "/rest/settings/workspace/logo", {{"dataUrl", std::string("data:image/png;base64,") + kPixelPng}});
+  ASSERT_EQ(logo.status, 200) << logo.raw;
+  std::string png = *base64_decode(kPixelPng);
+  EXPECT_EQ(logo.body["data"]["logo"]["sha256"], sha256_hex(png));
+  auto served = call("GET", "/rest/settings/workspace/logo");
+  EXPECT_EQ(served.status, 200);
+  EXPECT_EQ(served.header("content-type"), "image/png");
+  EXPECT_TRUE(served.raw == png);
+
+  auto invoice = call("POST", "/rest/invoices", {{"companyId", company}, {"currency", "EUR"},
+                                                {"lineItems", {{{"description", "Wartung"}, {"quantity", 1}, {"unitAmount", 123456}}}}});
+  ASSERT_EQ(invoice.status, 201) << invoice.raw;
+  auto pdf = call("GET", "/rest/invoices/" + invoice.body["data"]["id"].get<std::string>() + "/pdf");
+  std::string text = poppler("pdftotext -layout", pdf.raw);
+  EXPECT_NE(text.find("Acme Lasers"), std::string::npos) << text;
+  EXPECT_NE(text.find("12 Harbour Road"), std::string::npos) << text;
+  EXPECT_NE(text.find("Cork, Ireland"), std::string::npos) << text;
+  EXPECT_NE(text.find("1.234,56"), std::string::npos) << "de-DE amounts:\n" << text;
+  std::string images = poppler("pdfimages -list", pdf.raw);
+  EXPECT_TRUE(std::regex_search(images, std::regex("image\\s+1\\s+1\\s"))) << "the logo is in the PDF:\n" << images;
+
+  // Another workspace sees none of it.
+  auto other = srv->accounts->create_workspace("Other", "other-logo", "boss@other-logo.example", std::string("correct horse 3"));
+  ASSERT_TRUE(other);
+  EXPECT_EQ(srv->call("GET", "/rest/settings/workspace/logo", nullptr, other->api_key).status, 404);
+  EXPECT_EQ(srv->call("GET", "/rest/settings/workspace", nullptr, other->api_key).body["data"]["name"], "Other");
+  EXPECT_EQ(call("DELETE", "/rest/settings/workspace/logo").status, 200);
+  EXPECT_EQ(call("GET", "/rest/settings/workspace/logo").status, 404);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DocumentsTest, ::testing::ValuesIn(backends()));

@@ -112,17 +112,34 @@ std::string base64url_encode(std::string_view bytes) {
   return out;
 }
 
-std::optional<std::string> base64url_decode(std::string_view text) {
+namespace {
+std::optional<std::string> base64_decode_variant(std::string_view text, int variant) {
   std::string out(text.size() / 4 * 3 + 3, '\0');
   std::size_t decoded_len = 0;
   const char* end = nullptr;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
-                        text.size(), nullptr, &decoded_len, &end,
-                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr,
+                        &decoded_len, &end, variant) != 0)
     return std::nullopt;
   // sodium stops at the first character outside the alphabet; require it consumed all.
   if (end != text.data() + text.size()) return std::nullopt;
   out.resize(decoded_len);
+  return out;
+}
+}  // namespace
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+  return base64_decode_variant(text, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  return base64_decode_variant(text, sodium_base64_VARIANT_ORIGINAL);
+}
+
+std::string base64_encode(std::string_view bytes) {
+  constexpr int variant = sodium_base64_VARIANT_ORIGINAL;
+  std::string out(sodium_base64_encoded_len(bytes.size(), variant), '\0');
+  sodium_bin2base64(out.data(), out.size(), bytes_of(bytes), bytes.size(), variant);
+  out.resize(out.size() - 1);
   return out;
 }
 

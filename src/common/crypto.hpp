@@ -59,6 +59,9 @@ std::string random_id(std::string_view prefix);
 std::string base64url_encode(std::string_view bytes);  // no padding
 // Decodes unpadded base64url; std::nullopt on any other input (padding, '+', '/', junk).
 std::optional<std::string> base64url_decode(std::string_view text);
+// Standard base64 with padding (what a browser's data: URL holds); std::nullopt on junk.
+std::string base64_encode(std::string_view bytes);
+std::optional<std::string> base64_decode(std::string_view text);
 std::string hex_encode(std::string_view bytes);  // lowercase
 // Decodes hex (either case); std::nullopt on odd length or a non-hex character.
 std::optional<std::string> hex_decode(std::string_view text);

@@ -111,6 +111,17 @@ TEST_F(CryptoTest, Base64UrlRejectsNonCanonicalInput) {
     EXPECT_FALSE(base64url_decode(bad)) << bad;
 }
 
+TEST_F(CryptoTest, StandardBase64WithPaddingForDataUrls) {
+  const std::pair<std::string_view, std::string_view> vectors[] = {
+      {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foobar", "Zm9vYmFy"}, {"\xfb\xff", "+/8="},
+  };
+  for (auto [raw, encoded] : vectors) {
+    EXPECT_EQ(base64_encode(raw), encoded);
+    EXPECT_EQ(base64_decode(encoded).value(), raw) << encoded;
+  }
+  for (std::string_view bad : {"Zg", "-_8=", "Zm9v!", "Zm9v YmFy"}) EXPECT_FALSE(base64_decode(bad)) << bad;
+}
+
 TEST_F(CryptoTest, HexEncodeDecode) {
   EXPECT_EQ(hex_encode(""), "");
   EXPECT_EQ(hex_encode(std::string("\x00\x01\xab\xff", 4)), "0001abff");

@@ -1,4 +1,5 @@
 #include "crm/demo.hpp"
+#include "crm/workspace_profile.hpp"
 
 #include <chrono>
 
@@ -35,6 +36,9 @@ Result<json> seed_demo(Accounts& accounts, Records& records) {
   out["workspaceId"] = ws->workspace_id;
   out["apiKey"] = ws->api_key;
   out["created"] = true;
+  // What its documents show of it.
+  if (auto p = WorkspaceProfile(records.database()).update(admin, json{{"address", "12 Harbour Road\nCork T12 X8Y2, Ireland"}}); !p)
+    return fail(p.error());
 
   auto domain = accounts.add_domain(admin, json{{"domain", "phos-ind.com"}, {"validationEmail", kDemoAdminEmail}});
   if (!domain) return fail(domain.error());

@@ -105,6 +105,7 @@ std::vector<ObjectDef> build_catalog() {
        ro(ref("orderId", "order_id", "orders")), text("notes", "notes", 10000),
        ro(text("stripeQuoteId", "stripe_quote_id")), ro(text("stripeCustomerId", "stripe_customer_id")),
        ro(text("stripeQuoteUrl", "stripe_quote_url")), ro(text("stripePdfUrl", "stripe_pdf_url")),
+       ro(text("pdfSha256", "pdf_sha256")),
        enumeration("stripeSyncStatus", "stripe_sync_status", {"", "synced", "failed"}, Access::ReadOnly),
        ro(text("stripeSyncError", "stripe_sync_error"))}));
   c.push_back(object(
@@ -133,6 +134,7 @@ std::vector<ObjectDef> build_catalog() {
        ro(text("stripePaymentIntentId", "stripe_payment_intent_id")),
        ro(text("stripeChargeId", "stripe_charge_id")), ro(text("stripeInvoiceUrl", "stripe_invoice_url")),
        ro(text("stripePdfUrl", "stripe_pdf_url")), ro(text("stripePaymentLink", "stripe_payment_link")),
+       ro(text("pdfSha256", "pdf_sha256")),
        f("paymentLinkExpiresAt", "payment_link_expires_at", FieldType::Timestamp, Access::ReadOnly),
        f("lastSyncedAt", "last_synced_at", FieldType::Timestamp, Access::ReadOnly),
        enumeration("stripeSyncStatus", "stripe_sync_status", {"", "synced", "failed"}, Access::ReadOnly),

@@ -112,6 +112,7 @@ class Records {
                           std::string_view kind, std::string_view detail);
 
   store::Database& db() { return *db_; }
+  const std::shared_ptr<store::Database>& database() const { return db_; }
 
   // Set once before serving (not guarded: never changed while requests run).
   void set_observer(std::shared_ptr<RecordObserver> observer) { observer_ = std::move(observer); }

@@ -53,6 +53,38 @@ cairo_status_t append(void* closure, const unsigned char* data, unsigned int len
   return CAIRO_STATUS_SUCCESS;
 }
 
+// A PNG held in memory, read by cairo.
+struct PngReader {
+  std::string_view bytes;
+  size_t at = 0;
+};
+cairo_status_t read_png(void* closure, unsigned char* data, unsigned int length) {
+  auto* r = static_cast<PngReader*>(closure);
+  if (r->bytes.size() - r->at < length) return CAIRO_STATUS_READ_ERROR;
+  std::copy_n(r->bytes.data() + r->at, length, data);
+  r->at += length;
+  return CAIRO_STATUS_SUCCESS;
+}
+// The decoded image, or null when the bytes are not a PNG cairo can read.
+cairo_surface_t* decode_png(std::string_view png) {
+  static constexpr std::string_view kSignature("\x89PNG\r\n\x1a\n", 8);
+  if (png.size() < 24 || png.substr(0, 8) != kSignature || png.substr(12, 4) != "IHDR") return nullptr;
+  // The size from the header before decoding: a small file can claim a huge image.
+  auto be32 = [&](size_t at) {
+    return (std::uint32_t(static_cast<unsigned char>(png[at])) << 24) | (std::uint32_t(static_cast<unsigned char>(png[at + 1])) << 16) |
+           (std::uint32_t(static_cast<unsigned char>(png[at + 2])) << 8) | std::uint32_t(static_cast<unsigned char>(png[at + 3]));
+  };
+  if (be32(16) == 0 || be32(20) == 0 || be32(16) > std::uint32_t(kMaxLogoSide) || be32(20) > std::uint32_t(kMaxLogoSide))
+    return nullptr;
+  PngReader reader{png};
+  cairo_surface_t* s = cairo_image_surface_create_from_png_stream(read_png, &reader);
+  if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
+    cairo_surface_destroy(s);
+    return nullptr;
+  }
+  return s;
+}
+
 // The URI of a link tag, quoted as cairo's attribute syntax wants (' and \ escaped).
 std::string link_attributes(const std::string& url) {
   std::string out = "uri='";
@@ -147,8 +179,28 @@ class Renderer {
     table_header();
   }
 
+  // The logo in a box of kLogoWidth x kLogoHeight at the top left, its aspect kept; answers
+  // the height it took (0 without one).
+  double logo() {
+    if (d_.logo_png.empty()) return 0;
+    cairo_surface_t* img = decode_png(d_.logo_png);
+    if (!img) return 0;
+    constexpr double kLogoWidth = 180, kLogoHeight = 56;
+    double w = cairo_image_surface_get_width(img), h = cairo_image_surface_get_height(img);
+    double scale = std::min({kLogoWidth / w, kLogoHeight / h, 1.0});
+    cairo_save(cr_);
+    cairo_translate(cr_, kMargin, y_);
+    cairo_scale(cr_, scale, scale);
+    cairo_set_source_surface(cr_, img, 0, 0);
+    cairo_paint(cr_);
+    cairo_restore(cr_);
+    cairo_surface_destroy(img);
+    return h * scale + 8;
+  }
+
   void first_page_header() {
-    double left = w_.text(kMargin, y_, kContentWidth * 0.55, d_.seller_name, 16, true);
+    double left = logo();
+    left += w_.text(kMargin, y_ + left, kContentWidth * 0.55, d_.seller_name, 16, true);
     if (!d_.seller_address.empty()) left += w_.text(kMargin, y_ + left + 2, kContentWidth * 0.55, d_.seller_address, 9, false, Writer::Align::Left, 0.3);
     double right = w_.text(kMargin + kContentWidth * 0.45, y_, kContentWidth * 0.55, title(), 20, true, Writer::Align::Right);
     right += w_.text(kMargin + kContentWidth * 0.45, y_ + right, kContentWidth * 0.55, number(), 11, true, Writer::Align::Right);
@@ -319,6 +371,18 @@ PdfDocument document_from_record(PdfDocument::Kind kind, const json& record, con
   std::string changed = text_of(record, "updatedAt");
   if (changed.size() >= 19) d.created_at = changed.substr(0, 19) + "Z";
   return d;
+}
+
+Status check_logo(std::string_view png) {
+  if (png.empty()) return fail(Error::validation("logo", "the logo is empty"));
+  if (png.size() > kMaxLogoBytes) return fail(Error::validation("logo", "a logo is at most 512 KB"));
+  cairo_surface_t* img = decode_png(png);
+  if (!img) return fail(Error::validation("logo", "a PNG image of at most 4096 pixels a side"));
+  int w = cairo_image_surface_get_width(img), h = cairo_image_surface_get_height(img);
+  cairo_surface_destroy(img);
+  if (w < 1 || h < 1 || w > kMaxLogoSide || h > kMaxLogoSide)
+    return fail(Error::validation("logo", "a logo is at most 4096 pixels a side"));
+  return {};
 }
 
 Result<std::string> render_pdf(const PdfDocument& document) {

@@ -43,6 +43,7 @@ struct PdfDocument {
   std::int64_t amount_paid = 0, amount_due = 0;  // invoices
   std::string notes;
   std::string payment_url;  // the payment link (invoices) or the quote's page; may be empty
+  std::string logo_png;     // the workspace's logo (PNG bytes, check_logo), drawn top left; may be empty
   // The PDF's creation date, ISO 8601 ("2026-12-03T12:59:06Z"): the record's last change,
   // so that one version of a document is always the same bytes.
   std::string created_at;
@@ -55,6 +56,12 @@ std::string format_amount(std::int64_t amount, std::string_view currency, std::s
 // workspace ({name, locale}); `payment_url` is the invoice's payment link, if any.
 PdfDocument document_from_record(PdfDocument::Kind kind, const nlohmann::json& record, const nlohmann::json& company,
                                  const nlohmann::json& workspace, std::string payment_url);
+
+// A workspace's logo as Settings takes it: a PNG cairo decodes, at most kMaxLogoBytes and
+// kMaxLogoSide pixels a side. The error names the field "logo".
+inline constexpr std::size_t kMaxLogoBytes = 512 * 1024;
+inline constexpr int kMaxLogoSide = 4096;
+Status check_logo(std::string_view png);
 
 // The PDF file's bytes; the same document gives the same bytes.
 Result<std::string> render_pdf(const PdfDocument& document);

@@ -2,12 +2,14 @@
 // pages and link annotations, pdftoppm + zbarimg (zbar-tools) for the QR code.
 #include "docs/document_pdf.hpp"
 
+#include <cairo.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 
 namespace settle::docs {
 namespace {
@@ -103,6 +105,79 @@ TEST(RenderPdf, OnePageInvoiceHasItsTextItsLinkAndAQrCodeOfTheLink) {
   std::string fonts = run("pdffonts '" + file + "'");
   EXPECT_NE(fonts.find("DejaVuSans"), std::string::npos) << fonts;
   EXPECT_EQ(fonts.find(" no  "), std::string::npos) << "every font embedded:\n" << fonts;
+}
+
+// A w x h PNG filled with one colour, drawn by cairo as a logo would be by a user's tool.
+std::string png(int w, int h) {
+  cairo_surface_t* s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, h);
+  cairo_t* cr = cairo_create(s);
+  cairo_set_source_rgb(cr, 0.9, 0.1, 0.1);
+  cairo_paint(cr);
+  cairo_destroy(cr);
+  std::string out;
+  cairo_surface_write_to_png_stream(
+      s, [](void* c, const unsigned char* d, unsigned int n) {
+        static_cast<std::string*>(c)->append(reinterpret_cast<const char*>(d), n);
+        return CAIRO_STATUS_SUCCESS;
+      },
+      &out);
+  cairo_surface_destroy(s);
+  return out;
+}
+
+TEST(CheckLogo, APngOfSensibleSizeOnly) {
+  std::string claims_huge = png(10, 10);
+  claims_huge[16] = 0, claims_huge[17] = 0, claims_huge[18] = 0x4e, claims_huge[19] = 0x20;  // width 20000 in IHDR
+  std::string big(kMaxLogoBytes + 1, 'x');
+  struct Case {
+    const char* name;
+    std::string bytes;
+    bool ok;
+  } cases[] = {
+      {"a 240 x 80 logo", png(240, 80), true},
+      {"one pixel", png(1, 1), true},
+      {"empty", "", false},
+      {"not an image", "GIF89a....", false},
+      {"a PNG cut short", png(240, 80).substr(0, 60), false},
+      {"a header claiming 20000 pixels", claims_huge, false},
+      {"over 512 KB", big, false},
+  };
+  for (const auto& c : cases) {
+    auto st = check_logo(c.bytes);
+    EXPECT_EQ(static_cast<bool>(st), c.ok) << c.name;
+    if (!st) {
+      EXPECT_EQ(st.error().field, "logo") << c.name;
+    }
+  }
+}
+
+TEST(RenderPdf, TheLogoIsDrawnTopLeftAndTheTextStaysSelectable) {
+  PdfDocument d = invoice(2);
+  d.logo_png = png(600, 200);  // scaled down into its box
+  auto pdf = render_pdf(d);
+  ASSERT_TRUE(pdf) << pdf.error().log;
+  TempDir dir;
+  std::string file = write(dir, "logo.pdf", *pdf);
+  std::string images = run("pdfimages -list '" + file + "'");
+  EXPECT_NE(images.find(" 600   200 "), std::string::npos) << "the logo, once, at its own resolution:\n" << images;
+  std::string text = run("pdftotext -layout '" + file + "' -");
+  EXPECT_NE(text.find("Phos Industries"), std::string::npos) << text;
+  // Its red is at the top left of the page (36 dpi: a pixel is 2 points), inside the margin's corner.
+  auto pixel = [&](int x, int y) {
+    std::string out = dir.path + "/px" + std::to_string(x) + "_" + std::to_string(y);
+    run("pdftoppm -r 36 -singlefile -x " + std::to_string(x) + " -y " + std::to_string(y) + " -W 1 -H 1 '" + file + "' '" + out + "'");
+    std::ifstream in(out + ".ppm", std::ios::binary);
+    std::string ppm((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return ppm.size() >= 3 ? ppm.substr(ppm.size() - 3) : std::string();
+  };
+  std::string red = pixel(50, 35), margin = pixel(285, 30);
+  ASSERT_EQ(red.size(), 3u);
+  EXPECT_GT(static_cast<unsigned char>(red[0]), 200);
+  EXPECT_LT(static_cast<unsigned char>(red[1]), 80) << "the logo's red";
+  ASSERT_EQ(margin.size(), 3u);
+  EXPECT_GT(static_cast<unsigned char>(margin[1]), 200) << "white beside it";
+  d.logo_png = "not a png";  // a stored logo that no longer decodes is left out, not an error
+  EXPECT_TRUE(render_pdf(d));
 }
 
 TEST(RenderPdf, TheSameDocumentIsTheSameBytes) {

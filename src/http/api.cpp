@@ -137,6 +137,7 @@ Api::Api(std::shared_ptr<crm::Records> records, std::shared_ptr<crm::Accounts> a
       options_(std::move(options)),
       workflows_(std::move(workflows)),
       mail_(std::move(mail)),
+      profile_(records_->database()),
       sign_in_by_address_(options_.limits.sign_in_per_address.limit, options_.limits.sign_in_per_address.window),
       sign_in_by_email_(options_.limits.sign_in_per_email.limit, options_.limits.sign_in_per_email.window),
       sign_up_by_address_(options_.limits.sign_up_per_address.limit, options_.limits.sign_up_per_address.window),
@@ -465,9 +466,36 @@ void Api::add_routes() {
                 Response resp = Response::text(200, std::move(pdf->bytes), "application/pdf");
                 resp.set_header("Content-Disposition", "inline; filename=\"" + pdf->file_name + "\"");
                 resp.set_header("Cache-Control", "private, no-cache");
+                // A finalized document's PDF never changes: its hash is its version.
+                if (!pdf->sha256.empty()) resp.set_header("ETag", "\"" + pdf->sha256 + "\"");
                 return resp;
               }));
   }
+  // --- the workspace as its documents show it ----------------------------------------------
+  add_route(Access::Member, "GET", "/rest/settings/workspace",
+            authed([this, render](Request&, const Actor& a) { return render(200, profile_.get(a)); }));
+  add_route(Access::Admin, "PATCH", "/rest/settings/workspace", admin([this, render](Request& r, const Actor& a) {
+              auto body = parse_body(r);
+              if (!body) return error_response(body.error());
+              return render(200, profile_.update(a, *body));
+            }));
+  add_route(Access::Member, "GET", "/rest/settings/workspace/logo", authed([this](Request&, const Actor& a) {
+              auto png = profile_.logo(a);
+              if (!png) return error_response(png.error());
+              if (!*png) return error_response(Error::not_found("logo"));
+              Response resp = Response::text(200, std::move(**png), "image/png");
+              resp.set_header("Cache-Control", "private, no-cache");
+              return resp;
+            }));
+  add_route(Access::Admin, "PUT", "/rest/settings/workspace/logo", admin([this, render](Request& r, const Actor& a) {
+              auto body = parse_body(r);
+              if (!body) return error_response(body.error());
+              return render(200, profile_.put_logo(a, *body));
+            }));
+  add_route(Access::Admin, "DELETE", "/rest/settings/workspace/logo", admin([this](Request&, const Actor& a) {
+              auto st = profile_.delete_logo(a);
+              return st ? data(200, json{{"logo", nullptr}}) : error_response(st.error());
+            }));
   // --- mail (src/mail): settings, templates, sending documents, the outbox ---------------------
   auto body_or_empty = [](auto fn) {
     return [fn](Request& r, const Actor& a) -> Response {

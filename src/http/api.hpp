@@ -19,6 +19,7 @@
 #include "crm/stripe_settings.hpp"
 #include "crm/stripe_sync.hpp"
 #include "crm/webhook_inbox.hpp"
+#include "crm/workspace_profile.hpp"
 #include "mail/mail.hpp"
 #include "net/router.hpp"
 #include "workflow/workflow.hpp"
@@ -101,6 +102,7 @@ class Api {
   ApiOptions options_;
   std::shared_ptr<workflow::Engine> workflows_;
   std::shared_ptr<mail::Mail> mail_;
+  crm::WorkspaceProfile profile_;
   net::Router router_;
   std::vector<ApiRoute> api_routes_;
   nlohmann::json openapi_;

@@ -10,6 +10,7 @@
 #include "crm/accounts.hpp"
 #include "crm/objects.hpp"
 #include "crm/outbox.hpp"
+#include "crm/workspace_profile.hpp"
 #include "docs/document_pdf.hpp"
 #include "mail/internal.hpp"
 #include "mail/mime.hpp"
@@ -44,7 +45,16 @@ constexpr const char* kUpsertTemplate =
     "subject = excluded.subject, html = excluded.html, text = excluded.text, updated_at = excluded.updated_at, "
     "updated_by = excluded.updated_by";
 constexpr const char* kDeleteTemplate = "DELETE FROM mail_templates WHERE workspace_id = :ws AND kind = :kind";
-constexpr const char* kSelectWorkspace = "SELECT name, subdomain, locale FROM workspaces WHERE id = :ws";
+constexpr const char* kSelectWorkspace = "SELECT name, subdomain, locale, address FROM workspaces WHERE id = :ws";
+constexpr const char* kSelectStoredPdf =
+    "SELECT sha256, content, file_name FROM document_pdfs WHERE workspace_id = :ws AND object = :object AND record_id = :id";
+constexpr const char* kInsertStoredPdf =
+    "INSERT INTO document_pdfs (workspace_id, object, record_id, sha256, content, file_name, created_at) VALUES (:ws, "
+    ":object, :id, :sha, :content, :name, :now) ON CONFLICT (workspace_id, object, record_id) DO NOTHING";
+constexpr const char* kSetQuotePdfHash =
+    "UPDATE quotes SET pdf_sha256 = :sha WHERE workspace_id = :ws AND id = :id AND pdf_sha256 IS NULL";
+constexpr const char* kSetInvoicePdfHash =
+    "UPDATE invoices SET pdf_sha256 = :sha WHERE workspace_id = :ws AND id = :id AND pdf_sha256 IS NULL";
 constexpr const char* kSelectUserEmail = "SELECT email FROM users WHERE id = :id";
 
 // The outbox as a queue. A row is due when queued and next_attempt_at has passed; claiming
@@ -140,7 +150,8 @@ json workspace_json(Tx& tx, const std::string& ws) {
   auto r = tx.query_one(kSelectWorkspace, {{"ws", ws}});
   if (!r) return {{"name", "Settle"}, {"locale", "en-US"}};
   RowView w(*r, 0);
-  return {{"name", w.text("name")}, {"subdomain", w.text("subdomain")}, {"locale", w.text("locale")}};
+  return {{"name", w.text("name")}, {"subdomain", w.text("subdomain")}, {"locale", w.text("locale")},
+          {"address", w.opt_text("address").value_or("")}};
 }
 
 std::string text_or(const json& j, const char* key, std::string fallback) {
@@ -452,19 +463,53 @@ Result<Mail::PdfFile> Mail::document_pdf(const Actor& a, std::string_view object
   if (!o || (object != "quotes" && object != "invoices")) return fail(Error::not_found("document"));
   auto record = records_->get(a, *o, id);
   if (!record) return fail(record.error());
+  bool invoice = object == "invoices";
+  store::Params key = {{"ws", a.workspace_id}, {"object", std::string(object)}, {"id", std::string(id)}};
+  auto stored = [&](Tx& tx) -> std::optional<PdfFile> {
+    auto r = tx.query_one(kSelectStoredPdf, key);
+    if (!r) return std::nullopt;
+    RowView row(*r, 0);
+    auto bytes = base64url_decode(row.text("content"));
+    if (!bytes) return std::nullopt;
+    return PdfFile{std::move(*bytes), row.text("file_name"), row.text("sha256")};
+  };
+  // Finalized: what was made once is what is served.
+  bool fixed = text_or(*record, "status") != "Draft";
+  if (fixed) {
+    auto found = db_->read<std::optional<PdfFile>>([&](Tx& tx) -> Result<std::optional<PdfFile>> { return stored(tx); });
+    if (!found) return fail(found.error());
+    if (*found) return std::move(**found);
+  }
   json company = json::object();
   if ((*record)["companyId"].is_string())
     if (auto c = records_->get(a, *crm::find_object("companies"), (*record)["companyId"].get<std::string>())) company = *c;
-  auto workspace = db_->read<json>([&](Tx& tx) -> Result<json> { return workspace_json(tx, a.workspace_id); });
+  std::optional<std::string> logo;
+  auto workspace = db_->read<json>([&](Tx& tx) -> Result<json> {
+    logo = crm::WorkspaceProfile::logo(tx, a.workspace_id);
+    return workspace_json(tx, a.workspace_id);
+  });
   if (!workspace) return fail(workspace.error());
-  bool invoice = object == "invoices";
-  const json& page = (*record)[invoice ? "stripeInvoiceUrl" : "stripeQuoteUrl"];
+  std::string pay = invoice ? text_or(*record, "stripePaymentLink", text_or(*record, "stripeInvoiceUrl"))
+                            : text_or(*record, "stripeQuoteUrl");
   auto document = docs::document_from_record(invoice ? docs::PdfDocument::Kind::Invoice : docs::PdfDocument::Kind::Quote,
-                                             *record, company, *workspace, page.is_string() ? page.get<std::string>() : "");
+                                             *record, company, *workspace, pay);
+  if (logo) document.logo_png = std::move(*logo);
   auto bytes = docs::render_pdf(document);
   if (!bytes) return fail(bytes.error());
   std::string name = document.number.empty() ? std::string(invoice ? "invoice" : "quote") + "-draft" : document.number;
-  return PdfFile{std::move(*bytes), name + ".pdf"};
+  if (!fixed) return PdfFile{std::move(*bytes), name + ".pdf", ""};
+  // Two first requests at once: one row wins, and both answer it.
+  return db_->write<PdfFile>([&](Tx& tx) -> Result<PdfFile> {
+    std::string sha = sha256_hex(*bytes);
+    store::Params insert = key;
+    insert.insert(insert.end(), {{"sha", sha}, {"content", base64url_encode(*bytes)}, {"name", name + ".pdf"},
+                                 {"now", store::now_timestamp()}});
+    tx.exec(kInsertStoredPdf, insert);
+    auto winner = stored(tx);
+    if (!winner) return fail(Error::internal("the stored PDF of " + std::string(id) + " does not read back"));
+    tx.exec(invoice ? kSetInvoicePdfHash : kSetQuotePdfHash, {{"ws", a.workspace_id}, {"id", std::string(id)}, {"sha", winner->sha256}});
+    return std::move(*winner);
+  });
 }
 
 Result<crm::QueuedMail> Mail::document_mail(Tx& tx, const Actor& actor, const crm::ObjectDef& object,

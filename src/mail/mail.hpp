@@ -107,8 +107,10 @@ class Mail {
   Result<json> retry(const Actor& actor, std::string_view id);  // a failed mail, once more (ADMIN)
 
   // The PDF of a quote or invoice as the API and attachments serve it.
+  // A finalized document's PDF is made once, stored, and served as those bytes ever after
+  // (`sha256` set, and on the record as pdfSha256); a draft's is drawn on each request.
   struct PdfFile {
-    std::string bytes, file_name;
+    std::string bytes, file_name, sha256;
   };
   Result<PdfFile> document_pdf(const Actor& actor, std::string_view object, std::string_view id);
 

@@ -362,6 +362,22 @@ const std::vector<Migration>& migrations() {
            "PRIMARY KEY (workspace_id, invoice_id, offset_days), "
            "FOREIGN KEY (workspace_id, invoice_id) REFERENCES invoices (workspace_id, id))",
        }},
+      {8,
+       "documents",
+       {
+           // What a workspace's documents show of it (crm/workspace_profile.hpp): the logo is
+           // a PNG, base64url, named by its hash.
+           "ALTER TABLE workspaces ADD COLUMN address TEXT",
+           "ALTER TABLE workspaces ADD COLUMN logo_png TEXT",
+           "ALTER TABLE workspaces ADD COLUMN logo_sha256 TEXT",
+           // A finalized quote's or invoice's PDF, made once (the first time it is sent or
+           // downloaded) and served as those bytes ever after; its SHA-256 is on the record.
+           "CREATE TABLE document_pdfs (workspace_id TEXT NOT NULL REFERENCES workspaces(id), object TEXT NOT NULL, "
+           "record_id TEXT NOT NULL, sha256 TEXT NOT NULL, content TEXT NOT NULL, file_name TEXT NOT NULL, "
+           "created_at TEXT NOT NULL, PRIMARY KEY (workspace_id, object, record_id))",
+           "ALTER TABLE quotes ADD COLUMN pdf_sha256 TEXT",
+           "ALTER TABLE invoices ADD COLUMN pdf_sha256 TEXT",
+       }},
   };
   return kMigrations;
 }

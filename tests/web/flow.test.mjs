@@ -373,6 +373,29 @@ describe('Settle web UI', { timeout: 170000 }, () => {
     await stack.api('PUT', '/rest/settings/reminders', { rules: [] });
   });
 
+  it('Settings, Workspace: an ADMIN sets the address and uploads a logo; a file that is not a PNG is refused', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('navigation', { name: 'Settings sections' }).getByRole('link', { name: 'Workspace', exact: true }).click();
+    const form = page.getByRole('form', { name: 'Workspace' });
+    await form.getByLabel('Address').fill('12 Harbour Road\nCork, Ireland');
+    await form.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('Workspace saved').waitFor();
+    await page.getByText('No logo: documents show the workspace’s name only.').waitFor();
+    await page.getByLabel('Upload a logo').setInputFiles({ name: 'logo.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+    await page.getByRole('alert').getByText('The logo must be a PNG image.').waitFor();
+    const pixel = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
+    await page.getByLabel('Upload a logo').setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: Buffer.from(pixel, 'base64') });
+    const img = page.getByRole('img', { name: "The workspace's logo" });
+    await img.waitFor();
+    await page.waitForFunction(() => document.querySelector('img.logo-preview')?.naturalWidth === 1);
+    const saved = await stack.api('GET', '/rest/settings/workspace');
+    assert.equal(saved.address, '12 Harbour Road\nCork, Ireland');
+    assert.equal(saved.logo.bytes, Buffer.from(pixel, 'base64').length);
+    await shot(page, '30-settings-workspace');
+    await stack.api('DELETE', '/rest/settings/workspace/logo');
+    await stack.api('PATCH', '/rest/settings/workspace', { address: '' });
+  });
+
   it('an ADMIN builds a workflow in the editor, activates it, and its run shows each step', async () => {
     await page.getByRole('link', { name: 'Workflows', exact: true }).click();
     await page.getByRole('heading', { name: 'Workflows' }).waitFor();

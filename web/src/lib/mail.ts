@@ -222,7 +222,8 @@ export function templateVariables(model: unknown, prefix = ''): string[] {
 const FIELD_LABELS: Record<string, string> = {
   host: 'Host', port: 'Port', security: 'Security', username: 'Username', password: 'Password', fromAddress: 'From address',
   fromName: 'From name', replyTo: 'Reply-to', to: 'To', subject: 'Subject', html: 'HTML part', text: 'Text part',
-  validationEmail: 'Validation address',
+  validationEmail: 'Validation address', name: 'Name', address: 'Address', locale: 'Amounts written as',
+  defaultCurrency: 'Default currency', logo: 'Logo',
 };
 
 /** The title of an error box naming the field the server refused ("From address:"), if any. */

@@ -9,6 +9,7 @@ import { useFormat, useSession } from '../session';
 import type { StripeSettings } from '../lib/stripe';
 import { TestModeBanner } from '../components/TestModeBanner';
 import { MailTab } from './MailSettings';
+import { WorkspaceTab } from './WorkspaceSettings';
 import { errorTitle } from '../lib/mail';
 
 export function Settings() {
@@ -39,6 +40,7 @@ export function Settings() {
       <h1>Settings</h1>
       <TestModeBanner />
       <nav className="tabs" aria-label="Settings sections">
+        <NavLink to="/settings/workspace">Workspace</NavLink>
         <NavLink to="/settings/stripe">Stripe</NavLink>
         <NavLink to="/settings/webhooks">Webhooks</NavLink>
         <NavLink to="/settings/mail">Mail</NavLink>
@@ -48,6 +50,7 @@ export function Settings() {
       </nav>
       <Routes>
         <Route index element={<Navigate to="stripe" replace />} />
+        <Route path="workspace" element={<WorkspaceTab />} />
         <Route path="stripe" element={<StripeTab />} />
         <Route path="webhooks" element={<WebhooksTab />} />
         <Route path="mail" element={<MailTab />} />

@@ -117,6 +117,41 @@ TEST_P(DocumentsTest, AFinalizedDocumentsPdfIsMadeOnceAndNeverChanges) {
   EXPECT_EQ(call("GET", "/rest/invoices/" + id).body["data"]["pdfSha256"], sha);
 }
 
+TEST_P(DocumentsTest, EachPaymentHasAReceiptSayingWhatWasDueAfterIt) {
+  auto invoice = call("POST", "/rest/invoices", {{"companyId", company}, {"currency", "USD"},
+                                                {"lineItems", {{{"description", "Service"}, {"quantity", 1}, {"unitAmount", 100000}}}}});
+  ASSERT_EQ(invoice.status, 201) << invoice.raw;
+  std::string id = invoice.body["data"]["id"];
+  ASSERT_EQ(call("POST", "/rest/invoices/" + id + "/finalize").status, 200);
+  std::string number = call("GET", "/rest/invoices/" + id).body["data"]["invoiceNumber"];
+  auto first = call("POST", "/rest/payments", {{"invoiceId", id}, {"amount", 20000}, {"method", "manual"}});
+  auto second = call("POST", "/rest/payments", {{"invoiceId", id}, {"amount", 30000}, {"method", "card"}});
+  ASSERT_EQ(first.status, 201) << first.raw;
+  ASSERT_EQ(second.status, 201) << second.raw;
+  std::string p1 = first.body["data"]["id"], p2 = second.body["data"]["id"];
+
+  auto receipt = call("GET", "/rest/payments/" + p2 + "/pdf");
+  ASSERT_EQ(receipt.status, 200) << receipt.raw;
+  EXPECT_NE(receipt.header("content-disposition").find(number + "-R2.pdf"), std::string::npos) << receipt.header("content-disposition");
+  std::string text = poppler("pdftotext -layout", receipt.raw);
+  for (const std::string& want : std::vector<std::string>{"Receipt", number + "-R2", "Received from", "Lumen Clinic", "Method: Card", "This payment",
+                                 "$300.00", "Paid in all", "$500.00", "Amount due", "$1,000.00"})
+    EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
+  EXPECT_EQ(text.find("Pay online"), std::string::npos);
+  // The first receipt says what was due after the first payment, even now.
+  std::string text1 = poppler("pdftotext -layout", call("GET", "/rest/payments/" + p1 + "/pdf").raw);
+  EXPECT_NE(text1.find(number + "-R1"), std::string::npos) << text1;
+  EXPECT_NE(text1.find("$800.00"), std::string::npos) << "due after the first payment:\n" << text1;
+  // Made once: the same bytes, with their hash as the ETag.
+  auto again = call("GET", "/rest/payments/" + p2 + "/pdf");
+  EXPECT_TRUE(again.raw == receipt.raw);
+  EXPECT_EQ(again.header("etag"), "\"" + sha256_hex(receipt.raw) + "\"");
+  EXPECT_EQ(call("GET", "/rest/payments/pay_nope/pdf").status, 404);
+  auto other = srv->accounts->create_workspace("Other", "other-receipts", "boss@other-receipts.example", std::string("correct horse 3"));
+  ASSERT_TRUE(other);
+  EXPECT_EQ(srv->call("GET", "/rest/payments/" + p2 + "/pdf", nullptr, other->api_key).status, 404);
+}
+
 // A 1 x 1 PNG, as a browser's FileReader hands it over.
 constexpr const char* kPixelPng =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";

@@ -377,6 +377,33 @@ TEST_P(MailDeliveryTest, DomainValidationIsALinkMailedToThePostmaster) {
   EXPECT_EQ(bodies->find(token), std::string::npos);
 }
 
+TEST_P(MailDeliveryTest, APaymentsReceiptIsMailedWithItsPdf) {
+  start({});
+  configure_workspace_server();
+  std::string id = finalized_invoice();
+  std::string number = call("GET", "/rest/invoices/" + id).body["data"]["invoiceNumber"];
+  auto pay = call("POST", "/rest/payments", {{"invoiceId", id}, {"amount", 100000}, {"method", "manual"}});
+  ASSERT_EQ(pay.status, 201) << pay.raw;
+  std::string payment = pay.body["data"]["id"];
+  auto sent = call("POST", "/rest/payments/" + payment + "/send");
+  ASSERT_EQ(sent.status, 201) << sent.raw;
+  EXPECT_EQ(sent.body["data"]["kind"], "payment_receipt");
+  EXPECT_EQ(sent.body["data"]["to"], "mia@lumen-clinic.com");
+  ASSERT_TRUE(received(1)) << smtp_->log();
+  json m = read_mail(1);
+  EXPECT_EQ(m["headers"]["Subject"], "Receipt for invoice " + number);
+  std::string text = m["text"];
+  EXPECT_NE(text.find("We received your payment of $1,000.00 for invoice " + number), std::string::npos) << text;
+  EXPECT_NE(text.find("Amount still due: $1,500.00"), std::string::npos) << text;
+  ASSERT_EQ(m["attachments"].size(), 1u);
+  EXPECT_EQ(m["attachments"][0]["filename"], number + "-R1.pdf");
+  std::string pdf_text = run("pdftotext '" + m["attachments"][0]["path"].get<std::string>() + "' -");
+  EXPECT_NE(pdf_text.find("Receipt"), std::string::npos) << pdf_text;
+  // On the invoice's timeline, where the payment is.
+  EXPECT_TRUE(settled_outbox(sent.body["data"]["id"])["status"] == "sent");
+  EXPECT_TRUE(timeline_event("invoices", id, "email_sent").is_object());
+}
+
 // Reminders: the test passes `now` to the sweep (the server's own sweep is off in tests), so
 // that days go by in a second.
 constexpr std::int64_t kDay = 86400;

@@ -53,6 +53,15 @@ cairo_status_t append(void* closure, const unsigned char* data, unsigned int len
   return CAIRO_STATUS_SUCCESS;
 }
 
+std::string title_of(PdfDocument::Kind kind) {
+  switch (kind) {
+    case PdfDocument::Kind::Invoice: return "Invoice";
+    case PdfDocument::Kind::Quote: return "Quote";
+    case PdfDocument::Kind::Receipt: return "Receipt";
+  }
+  return "Document";
+}
+
 // A PNG held in memory, read by cairo.
 struct PngReader {
   std::string_view bytes;
@@ -159,7 +168,8 @@ class Renderer {
   int page_ = 1;
 
   std::string money(std::int64_t a) const { return format_amount(a, d_.currency, d_.locale); }
-  std::string title() const { return d_.kind == PdfDocument::Kind::Invoice ? "Invoice" : "Quote"; }
+  bool receipt() const { return d_.kind == PdfDocument::Kind::Receipt; }
+  std::string title() const { return title_of(d_.kind); }
   std::string number() const { return d_.number.empty() ? "Draft" : d_.number; }
 
   void page_number() {
@@ -208,10 +218,14 @@ class Renderer {
     if (!d_.issued_on.empty()) dates += "Date: " + d_.issued_on;
     if (!d_.due_on.empty())
       dates += std::string(dates.empty() ? "" : "\n") + (d_.kind == PdfDocument::Kind::Invoice ? "Due: " : "Valid until: ") + d_.due_on;
+    if (receipt()) {
+      dates = "Received: " + d_.issued_on + "\nInvoice: " + d_.invoice_number;
+      if (!d_.payment_method.empty()) dates += "\nMethod: " + d_.payment_method;
+    }
     if (!dates.empty()) right += w_.text(kMargin + kContentWidth * 0.45, y_ + right + 4, kContentWidth * 0.55, dates, 9, false, Writer::Align::Right, 0.2);
     y_ += std::max(left, right) + 24;
-    double bill = w_.text(kMargin, y_, kContentWidth, d_.kind == PdfDocument::Kind::Invoice ? "Bill to" : "Prepared for", 8, true,
-                          Writer::Align::Left, 0.4);
+    const char* to = d_.kind == PdfDocument::Kind::Invoice ? "Bill to" : receipt() ? "Received from" : "Prepared for";
+    double bill = w_.text(kMargin, y_, kContentWidth, to, 8, true, Writer::Align::Left, 0.4);
     bill += w_.text(kMargin, y_ + bill + 2, kContentWidth * 0.6, d_.customer_name, 11, true);
     if (!d_.customer_address.empty()) bill += w_.text(kMargin, y_ + bill + 2, kContentWidth * 0.6, d_.customer_address, 9);
     y_ += bill + 24;
@@ -249,6 +263,9 @@ class Renderer {
 
   void totals() {
     std::vector<std::pair<std::string, std::int64_t>> rows = {{"Subtotal", d_.subtotal}, {"Tax", d_.tax}, {"Total", d_.total}};
+    if (receipt())
+      rows = {{"Invoice total", d_.total}, {"This payment", d_.payment_amount}, {"Paid in all", d_.amount_paid},
+              {"Amount due", d_.amount_due}};
     if (d_.kind == PdfDocument::Kind::Invoice) {
       rows.emplace_back("Amount paid", d_.amount_paid);
       rows.emplace_back("Amount due", d_.amount_due);
@@ -258,7 +275,7 @@ class Renderer {
     rule(0.5);
     double label_x = kMargin + kContentWidth - kAmountWidth - 160;
     for (const auto& [label, amount] : rows) {
-      bool strong = label == "Total" || label == "Amount due";
+      bool strong = label == "Total" || label == "Amount due" || label == "This payment";
       w_.text(label_x, y_, 160, label, 9, strong, Writer::Align::Right);
       w_.text(kMargin + kContentWidth - kAmountWidth, y_, kAmountWidth, money(amount), 9, strong, Writer::Align::Right);
       y_ += 14;
@@ -373,6 +390,30 @@ PdfDocument document_from_record(PdfDocument::Kind kind, const json& record, con
   return d;
 }
 
+PdfDocument receipt_from_payment(const json& payment, const json& invoice, const json& company, const json& workspace,
+                                 int sequence, std::int64_t paid_after) {
+  PdfDocument d = document_from_record(PdfDocument::Kind::Invoice, invoice, company, workspace, "");
+  d.kind = PdfDocument::Kind::Receipt;
+  d.invoice_number = d.number;
+  d.number = d.invoice_number + "-R" + std::to_string(sequence);
+  d.status = text_of(payment, "status");
+  std::string received = text_of(payment, "receivedAt");
+  if (received.empty()) received = text_of(payment, "createdAt");
+  d.issued_on = received.substr(0, 10);
+  d.due_on.clear();
+  d.payment_amount = amount_of(payment, "amount");
+  std::string method = text_of(payment, "method");
+  d.payment_method = method == "card" ? "Card" : method == "us_bank_account" ? "Bank transfer (ACH)" : method == "manual" ? "Recorded by hand" : method;
+  d.lines = {{"Payment of invoice " + d.invoice_number, 1, d.payment_amount, d.payment_amount}};
+  d.notes = text_of(payment, "notes");
+  // The invoice as this payment left it; a later payment has its own receipt.
+  d.amount_paid = paid_after;
+  d.amount_due = std::max<std::int64_t>(0, d.total - paid_after);
+  std::string made = text_of(payment, "createdAt");
+  d.created_at = made.size() >= 19 ? made.substr(0, 19) + "Z" : "";
+  return d;
+}
+
 Status check_logo(std::string_view png) {
   if (png.empty()) return fail(Error::validation("logo", "the logo is empty"));
   if (png.size() > kMaxLogoBytes) return fail(Error::validation("logo", "a logo is at most 512 KB"));
@@ -389,8 +430,7 @@ Result<std::string> render_pdf(const PdfDocument& document) {
   std::string out;
   out.reserve(32 * 1024);
   cairo_surface_t* surface = cairo_pdf_surface_create_for_stream(append, &out, kPageWidth, kPageHeight);
-  std::string title = (document.kind == PdfDocument::Kind::Invoice ? "Invoice " : "Quote ") +
-                      (document.number.empty() ? std::string("Draft") : document.number);
+  std::string title = title_of(document.kind) + " " + (document.number.empty() ? std::string("Draft") : document.number);
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, title.c_str());
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_AUTHOR, document.seller_name.c_str());
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "Settle");

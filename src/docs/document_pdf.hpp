@@ -29,7 +29,9 @@ struct PdfLine {
 };
 
 struct PdfDocument {
-  enum class Kind { Quote, Invoice } kind = Kind::Invoice;
+  // A receipt is of one payment of an invoice: `number` is the receipt's ("INV-2026-001-R2"),
+  // issued_on the day it was received, total/amount_paid/amount_due the invoice's after it.
+  enum class Kind { Quote, Invoice, Receipt } kind = Kind::Invoice;
   std::string number;  // "INV-2026-001"; empty for a draft
   std::string status;
   std::string issued_on;  // YYYY-MM-DD
@@ -40,7 +42,9 @@ struct PdfDocument {
   std::string locale = "en-US";
   std::vector<PdfLine> lines;
   std::int64_t subtotal = 0, tax = 0, total = 0;
-  std::int64_t amount_paid = 0, amount_due = 0;  // invoices
+  std::int64_t amount_paid = 0, amount_due = 0;  // invoices and receipts
+  std::int64_t payment_amount = 0;                // receipts: this payment
+  std::string invoice_number, payment_method;     // receipts
   std::string notes;
   std::string payment_url;  // the payment link (invoices) or the quote's page; may be empty
   std::string logo_png;     // the workspace's logo (PNG bytes, check_logo), drawn top left; may be empty
@@ -62,6 +66,12 @@ PdfDocument document_from_record(PdfDocument::Kind kind, const nlohmann::json& r
 inline constexpr std::size_t kMaxLogoBytes = 512 * 1024;
 inline constexpr int kMaxLogoSide = 4096;
 Status check_logo(std::string_view png);
+
+// The receipt of a payment (the API's JSON shape) of `invoice`: `sequence` numbers it among
+// the invoice's payments (1 for the first), `paid_after` is what the invoice's payments came
+// to with this one (so that a receipt says what was due then, not now).
+PdfDocument receipt_from_payment(const nlohmann::json& payment, const nlohmann::json& invoice, const nlohmann::json& company,
+                                 const nlohmann::json& workspace, int sequence, std::int64_t paid_after);
 
 // The PDF file's bytes; the same document gives the same bytes.
 Result<std::string> render_pdf(const PdfDocument& document);

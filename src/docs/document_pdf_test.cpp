@@ -125,6 +125,27 @@ std::string png(int w, int h) {
   return out;
 }
 
+TEST(RenderPdf, AReceiptSaysWhichPaymentAndWhatWasDueAfterIt) {
+  nlohmann::json inv = {{"invoiceNumber", "INV-2026-042"}, {"currency", "EUR"}, {"total", 250000}, {"companyId", "com_1"},
+                        {"lineItems", nlohmann::json::array()}};
+  nlohmann::json payment = {{"id", "pay_2"}, {"amount", 100000}, {"method", "us_bank_account"}, {"status", "succeeded"},
+                            {"receivedAt", "2026-12-04T10:00:00.000Z"}, {"createdAt", "2026-12-04T10:00:01.000Z"}};
+  PdfDocument d = receipt_from_payment(payment, inv, {{"name", "Lumen Clinics"}}, {{"name", "Phos"}, {"locale", "de-DE"}}, 2, 150000);
+  EXPECT_EQ(d.number, "INV-2026-042-R2");
+  EXPECT_EQ(d.amount_due, 100000);
+  auto pdf = render_pdf(d);
+  ASSERT_TRUE(pdf) << pdf.error().log;
+  TempDir dir;
+  std::string file = write(dir, "receipt.pdf", *pdf);
+  std::string text = run("pdftotext -layout '" + file + "' -");
+  for (const char* want : {"Receipt", "INV-2026-042-R2", "Received: 2026-12-04", "Invoice: INV-2026-042",
+                           "Method: Bank transfer (ACH)", "Received from", "Lumen Clinics", "This payment", "1.000,00 €",
+                           "Paid in all", "1.500,00 €", "Amount due", "2.500,00 €"})
+    EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
+  EXPECT_EQ(text.find("Pay online"), std::string::npos);
+  EXPECT_NE(run("pdfinfo '" + file + "'").find("Receipt INV-2026-042-R2"), std::string::npos);
+}
+
 TEST(CheckLogo, APngOfSensibleSizeOnly) {
   std::string claims_huge = png(10, 10);
   claims_huge[16] = 0, claims_huge[17] = 0, claims_huge[18] = 0x4e, claims_huge[19] = 0x20;  // width 20000 in IHDR

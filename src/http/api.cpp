@@ -458,7 +458,7 @@ void Api::add_routes() {
               }));
   // Settle's own PDFs (src/docs); Stripe's stay available (stripe-pdf above, an
   // invoice's stripePdfUrl).
-  for (const char* object : {"quotes", "invoices"}) {
+  for (const char* object : {"quotes", "invoices", "payments"}) {
     add_route(Access::Member, "GET", std::string("/rest/") + object + "/{id}/pdf",
               authed([this, object](Request& r, const Actor& a) {
                 auto pdf = mail_->document_pdf(a, object, r.param("id"));
@@ -548,7 +548,7 @@ void Api::add_routes() {
             admin(body_or_empty([this, render](Request&, const Actor& a, const json& b) {
               return render(200, mail_->put_reminder_rules(a, b));
             })));
-  for (const char* object : {"quotes", "invoices"})
+  for (const char* object : {"quotes", "invoices", "payments"})
     add_route(Access::Member, "POST", std::string("/rest/") + object + "/{id}/send",
               authed(body_or_empty([this, render, object](Request& r, const Actor& a, const json& b) {
                 return render(201, mail_->send_document(a, object, r.param("id"), b));

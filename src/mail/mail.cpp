@@ -51,6 +51,11 @@ constexpr const char* kSelectStoredPdf =
 constexpr const char* kInsertStoredPdf =
     "INSERT INTO document_pdfs (workspace_id, object, record_id, sha256, content, file_name, created_at) VALUES (:ws, "
     ":object, :id, :sha, :content, :name, :now) ON CONFLICT (workspace_id, object, record_id) DO NOTHING";
+// The invoice's succeeded payments in the order they came: a receipt's number and what was
+// paid with it.
+constexpr const char* kSelectInvoicePayments =
+    "SELECT id, amount FROM payments WHERE workspace_id = :ws AND invoice_id = :invoice AND kind = 'payment' "
+    "AND status = 'succeeded' AND deleted_at IS NULL ORDER BY created_at, id";
 constexpr const char* kSetQuotePdfHash =
     "UPDATE quotes SET pdf_sha256 = :sha WHERE workspace_id = :ws AND id = :id AND pdf_sha256 IS NULL";
 constexpr const char* kSetInvoicePdfHash =
@@ -135,6 +140,13 @@ json settings_json(const MailServer& s, bool own, bool password_set, const std::
               {"replyTo", s.reply_to}};
   if (!updated_at.empty()) out["updatedAt"] = updated_at;
   return out;
+}
+
+// Only a payment that went through has a receipt.
+Status check_receipt(const json& payment) {
+  if (text_or(payment, "kind") != "payment" || text_or(payment, "status") != "succeeded")
+    return fail(Error::conflict("only a succeeded payment has a receipt", "status"));
+  return {};
 }
 
 }  // namespace
@@ -460,10 +472,12 @@ Result<json> Mail::preview(const Actor& actor, std::string_view kind, const json
 
 Result<Mail::PdfFile> Mail::document_pdf(const Actor& a, std::string_view object, std::string_view id) {
   const crm::ObjectDef* o = crm::find_object(object);
-  if (!o || (object != "quotes" && object != "invoices")) return fail(Error::not_found("document"));
+  if (!o || (object != "quotes" && object != "invoices" && object != "payments")) return fail(Error::not_found("document"));
   auto record = records_->get(a, *o, id);
   if (!record) return fail(record.error());
-  bool invoice = object == "invoices";
+  bool receipt = object == "payments";
+  if (receipt)
+    if (auto st = check_receipt(*record); !st) return fail(st.error());
   store::Params key = {{"ws", a.workspace_id}, {"object", std::string(object)}, {"id", std::string(id)}};
   auto stored = [&](Tx& tx) -> std::optional<PdfFile> {
     auto r = tx.query_one(kSelectStoredPdf, key);
@@ -473,54 +487,87 @@ Result<Mail::PdfFile> Mail::document_pdf(const Actor& a, std::string_view object
     if (!bytes) return std::nullopt;
     return PdfFile{std::move(*bytes), row.text("file_name"), row.text("sha256")};
   };
-  // Finalized: what was made once is what is served.
-  bool fixed = text_or(*record, "status") != "Draft";
+  // Finalized (a receipt always is): what was made once is what is served.
+  bool fixed = receipt || text_or(*record, "status") != "Draft";
   if (fixed) {
     auto found = db_->read<std::optional<PdfFile>>([&](Tx& tx) -> Result<std::optional<PdfFile>> { return stored(tx); });
     if (!found) return fail(found.error());
     if (*found) return std::move(**found);
   }
-  json company = json::object();
-  if ((*record)["companyId"].is_string())
-    if (auto c = records_->get(a, *crm::find_object("companies"), (*record)["companyId"].get<std::string>())) company = *c;
-  std::optional<std::string> logo;
-  auto workspace = db_->read<json>([&](Tx& tx) -> Result<json> {
-    logo = crm::WorkspaceProfile::logo(tx, a.workspace_id);
-    return workspace_json(tx, a.workspace_id);
-  });
-  if (!workspace) return fail(workspace.error());
-  std::string pay = invoice ? text_or(*record, "stripePaymentLink", text_or(*record, "stripeInvoiceUrl"))
-                            : text_or(*record, "stripeQuoteUrl");
-  auto document = docs::document_from_record(invoice ? docs::PdfDocument::Kind::Invoice : docs::PdfDocument::Kind::Quote,
-                                             *record, company, *workspace, pay);
-  if (logo) document.logo_png = std::move(*logo);
-  auto bytes = docs::render_pdf(document);
-  if (!bytes) return fail(bytes.error());
-  std::string name = document.number.empty() ? std::string(invoice ? "invoice" : "quote") + "-draft" : document.number;
-  if (!fixed) return PdfFile{std::move(*bytes), name + ".pdf", ""};
+  auto drawn = db_->read<PdfFile>([&](Tx& tx) { return draw_pdf(tx, a, *o, *record); });
+  if (!drawn || !fixed) return drawn;
   // Two first requests at once: one row wins, and both answer it.
   return db_->write<PdfFile>([&](Tx& tx) -> Result<PdfFile> {
-    std::string sha = sha256_hex(*bytes);
+    std::string sha = sha256_hex(drawn->bytes);
     store::Params insert = key;
-    insert.insert(insert.end(), {{"sha", sha}, {"content", base64url_encode(*bytes)}, {"name", name + ".pdf"},
+    insert.insert(insert.end(), {{"sha", sha}, {"content", base64url_encode(drawn->bytes)}, {"name", drawn->file_name},
                                  {"now", store::now_timestamp()}});
     tx.exec(kInsertStoredPdf, insert);
     auto winner = stored(tx);
     if (!winner) return fail(Error::internal("the stored PDF of " + std::string(id) + " does not read back"));
-    tx.exec(invoice ? kSetInvoicePdfHash : kSetQuotePdfHash, {{"ws", a.workspace_id}, {"id", std::string(id)}, {"sha", winner->sha256}});
+    if (!receipt)
+      tx.exec(object == "invoices" ? kSetInvoicePdfHash : kSetQuotePdfHash,
+              {{"ws", a.workspace_id}, {"id", std::string(id)}, {"sha", winner->sha256}});
     return std::move(*winner);
   });
 }
 
+Result<Mail::PdfFile> Mail::draw_pdf(Tx& tx, const Actor& a, const crm::ObjectDef& object, const json& record) {
+  std::string which = object.name;
+  json invoice_of_payment;
+  if (which == "payments") {
+    auto inv = records_->get(tx, a, *crm::find_object("invoices"), text_or(record, "invoiceId"));
+    if (!inv) return fail(inv.error());
+    invoice_of_payment = std::move(*inv);
+  }
+  const json& priced = which == "payments" ? invoice_of_payment : record;
+  json company = json::object();
+  if (auto c = records_->get(tx, a, *crm::find_object("companies"), text_or(priced, "companyId"))) company = *c;
+  json workspace = workspace_json(tx, a.workspace_id);
+  docs::PdfDocument document;
+  if (which == "payments") {
+    int sequence = 0;
+    std::int64_t paid = 0;
+    store::Rows rows = tx.query(kSelectInvoicePayments, {{"ws", a.workspace_id}, {"invoice", text_or(record, "invoiceId")}});
+    for (size_t i = 0; i < rows.size(); ++i) {
+      RowView p(rows, i);
+      ++sequence;
+      paid += p.integer("amount");
+      if (p.text("id") == text_or(record, "id")) break;
+    }
+    document = docs::receipt_from_payment(record, invoice_of_payment, company, workspace, sequence, paid);
+  } else {
+    bool invoice = which == "invoices";
+    std::string pay = invoice ? text_or(record, "stripePaymentLink", text_or(record, "stripeInvoiceUrl"))
+                              : text_or(record, "stripeQuoteUrl");
+    document = docs::document_from_record(invoice ? docs::PdfDocument::Kind::Invoice : docs::PdfDocument::Kind::Quote,
+                                          record, company, workspace, pay);
+  }
+  if (auto logo = crm::WorkspaceProfile::logo(tx, a.workspace_id)) document.logo_png = std::move(*logo);
+  auto bytes = docs::render_pdf(document);
+  if (!bytes) return fail(bytes.error());
+  std::string name = document.number.empty() ? (which == "invoices" ? "invoice-draft" : "quote-draft") : document.number;
+  return PdfFile{std::move(*bytes), name + ".pdf", ""};
+}
+
 Result<crm::QueuedMail> Mail::document_mail(Tx& tx, const Actor& actor, const crm::ObjectDef& object,
                                             const json& record, std::string to) {
-  bool invoice = object.name == std::string_view("invoices");
+  bool payment = object.name == std::string_view("payments");
+  bool invoice = payment || object.name == std::string_view("invoices");
+  // A receipt speaks of the payment's invoice.
+  json paid_invoice;
+  if (payment) {
+    auto inv = records_->get(tx, actor, *crm::find_object("invoices"), text_or(record, "invoiceId"));
+    if (!inv) return fail(inv.error());
+    paid_invoice = std::move(*inv);
+  }
+  const json& doc = payment ? paid_invoice : record;
   json workspace = workspace_json(tx, actor.workspace_id);
-  std::string locale = text_or(workspace, "locale", "en-US"), currency = text_or(record, "currency", "USD");
-  auto money = [&](const char* key) { return docs::format_amount(int_or(record, key), currency, locale); };
+  std::string locale = text_or(workspace, "locale", "en-US"), currency = text_or(doc, "currency", "USD");
+  auto money = [&](const char* key) { return docs::format_amount(int_or(doc, key), currency, locale); };
   json company = json::object(), contact = json::object();
-  if (auto c = records_->get(tx, actor, *crm::find_object("companies"), text_or(record, "companyId"))) company = *c;
-  std::string contact_id = text_or(record, "personId", text_or(company, "primaryContactId"));
+  if (auto c = records_->get(tx, actor, *crm::find_object("companies"), text_or(doc, "companyId"))) company = *c;
+  std::string contact_id = text_or(doc, "personId", text_or(company, "primaryContactId"));
   if (!contact_id.empty())
     if (auto p = records_->get(tx, actor, *crm::find_object("people"), contact_id)) contact = *p;
   if (to.empty()) to = ascii_lower(text_or(contact, "email"));
@@ -528,19 +575,23 @@ Result<crm::QueuedMail> Mail::document_mail(Tx& tx, const Actor& actor, const cr
     return fail(Error::validation("to", "the company has no primary contact with an email address: name one in `to`"));
   crm::QueuedMail mail;
   mail.workspace_id = actor.workspace_id;
-  mail.kind = invoice ? "invoice_sent" : "quote_sent";
+  mail.kind = payment ? "payment_receipt" : invoice ? "invoice_sent" : "quote_sent";
   mail.to = to;
   mail.data = {{"workspace", workspace},
                {"company", {{"name", text_or(company, "name")}}},
                {"contact", {{"firstName", text_or(contact, "firstName", "there")},
                             {"lastName", text_or(contact, "lastName")}, {"email", to}}}};
   if (invoice) {
-    mail.data["invoice"] = {{"number", text_or(record, "invoiceNumber")}, {"total", money("total")},
-                            {"amountDue", money("amountDue")},          {"amountPaid", money("amountPaid")},
-                            {"dueDate", date_part(text_or(record, "dueDate"))},
-                            {"currency", currency},                     {"status", text_or(record, "status")}};
-    std::string pay = text_or(record, "stripePaymentLink", text_or(record, "stripeInvoiceUrl"));
-    mail.data["payUrl"] = pay.empty() ? json(nullptr) : json(pay);
+    mail.data["invoice"] = {{"number", text_or(doc, "invoiceNumber")}, {"total", money("total")},
+                            {"amountDue", money("amountDue")},       {"amountPaid", money("amountPaid")},
+                            {"dueDate", date_part(text_or(doc, "dueDate"))},
+                            {"currency", currency},                  {"status", text_or(doc, "status")}};
+    std::string pay = text_or(doc, "stripePaymentLink", text_or(doc, "stripeInvoiceUrl"));
+    mail.data["payUrl"] = pay.empty() || payment ? json(nullptr) : json(pay);
+    if (payment)
+      mail.data["payment"] = {{"amount", docs::format_amount(int_or(record, "amount"), currency, locale)},
+                              {"date", date_part(text_or(record, "receivedAt", text_or(record, "createdAt")))},
+                              {"method", text_or(record, "method")}};
   } else {
     mail.data["quote"] = {{"number", text_or(record, "quoteNumber")}, {"total", money("total")},
                           {"expiresAt", date_part(text_or(record, "expiresAt"))}};
@@ -549,12 +600,14 @@ Result<crm::QueuedMail> Mail::document_mail(Tx& tx, const Actor& actor, const cr
   }
   std::string id = text_or(record, "id");
   mail.attachment = mail.about = std::make_pair(std::string(object.name), id);
+  // A receipt's mail shows on its invoice's timeline, where the payment is.
+  if (payment) mail.about = std::make_pair(std::string("invoices"), text_or(record, "invoiceId"));
   return mail;
 }
 
 Result<json> Mail::send_document(const Actor& actor, std::string_view object, std::string_view id, const json& body) {
   const crm::ObjectDef* o = crm::find_object(object);
-  if (!o || (object != "quotes" && object != "invoices")) return fail(Error::not_found("document"));
+  if (!o || (object != "quotes" && object != "invoices" && object != "payments")) return fail(Error::not_found("document"));
   bool invoice = object == "invoices";
   std::string to = ascii_lower(text_or(body, "to"));
   if (body.is_object() && body.contains("to") && !body["to"].is_null() && !body["to"].is_string())
@@ -564,6 +617,8 @@ Result<json> Mail::send_document(const Actor& actor, std::string_view object, st
     auto record = records_->get(tx, actor, *o, id);
     if (!record) return fail(record.error());
     std::string status = text_or(*record, "status");
+    if (object == "payments")
+      if (auto st = check_receipt(*record); !st) return fail(st.error());
     if (status == "Draft")
       return fail(Error::conflict(std::string("finalize the ") + (invoice ? "invoice" : "quote") + " before sending it",
                                   "status"));
@@ -580,7 +635,8 @@ Result<json> Mail::send_document(const Actor& actor, std::string_view object, st
     mail->source = std::string(object) + "-send:" + actor.label;
     auto mail_id = crm::queue_mail(tx, *mail, nullptr);
     if (!mail_id) return fail(mail_id.error());
-    records_->add_timeline_entry(tx, actor, *o, id, "email_queued", mail->subject + " to " + mail->to);
+    records_->add_timeline_entry(tx, actor, *crm::find_object(mail->about->first), mail->about->second, "email_queued",
+                                 mail->subject + " to " + mail->to);
     return json{{"id", *mail_id}, {"kind", mail->kind}, {"to", mail->to}, {"subject", mail->subject}, {"status", "queued"}};
   });
   if (queued) wake();
@@ -813,7 +869,7 @@ void Mail::deliver(const std::string& id, const std::string& token) {
       m.html = html_of_text(msg->body, text_or(workspace, "name", "Settle"));
     }
     if (auto object = x.opt_text("attachment_object"); object && msg->workspace_id) {
-      if (*object == "quotes" || *object == "invoices") {
+      if (*object == "quotes" || *object == "invoices" || *object == "payments") {
         Actor system{*msg->workspace_id, "", "mail", crm::Role::Admin};
         auto pdf = document_pdf(system, *object, x.text("attachment_id"));
         if (!pdf) {

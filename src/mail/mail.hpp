@@ -88,8 +88,9 @@ class Mail {
   Result<json> preview(const Actor& actor, std::string_view kind, const json& body);
 
   // --- sending documents ----------------------------------------------------------------
-  // POST /rest/{invoices|quotes}/{id}/send: a finalized document to body.to, else its
-  // company's primary contact; the PDF attached. Answers the queued mail.
+  // POST /rest/{invoices|quotes|payments}/{id}/send: a finalized document (a succeeded
+  // payment's receipt) to body.to, else its person, else its company's primary contact; the
+  // PDF attached. Answers the queued mail.
   Result<json> send_document(const Actor& actor, std::string_view object, std::string_view id, const json& body);
 
   // --- reminders (dunning) ---------------------------------------------------------------
@@ -112,6 +113,7 @@ class Mail {
   struct PdfFile {
     std::string bytes, file_name, sha256;
   };
+  // Also a succeeded payment's receipt (object "payments"), fixed once made.
   Result<PdfFile> document_pdf(const Actor& actor, std::string_view object, std::string_view id);
 
   // --- delivery -------------------------------------------------------------------------
@@ -129,6 +131,8 @@ class Mail {
   Result<std::optional<MailServer>> server_for(store::Tx& tx, const std::optional<std::string>& workspace_id);
   // The workspace's edit of the kind's template, else the shipped one.
   Status template_of(store::Tx& tx, const std::string& ws, std::string_view kind, Template& out);
+  // The PDF of a quote, an invoice or a payment's receipt, drawn now.
+  Result<PdfFile> draw_pdf(store::Tx& tx, const Actor& actor, const crm::ObjectDef& object, const json& record);
   // Sends one claimed row and records how it went.
   void deliver(const std::string& id, const std::string& token);
   // The mail about a quote or an invoice (`record`, read in `tx`) to `to`, else its person,

@@ -516,6 +516,23 @@ describe('Settle web UI', { timeout: 170000 }, () => {
     assert.match(execFileSync('pdfinfo', [file]).toString(), /Pages:\s+1\n/);
   });
 
+  it('a recorded payment has a receipt to download from its page', async () => {
+    const company = await stack.api('POST', '/rest/companies', { name: 'Receipt Radiology' });
+    const invoice = await stack.api('POST', '/rest/invoices', {
+      companyId: company.id, currency: 'USD', lineItems: [{ description: 'Probe calibration', quantity: 1, unitAmount: 40000 }],
+    });
+    await stack.api('POST', `/rest/invoices/${invoice.id}/finalize`);
+    const payment = await stack.api('POST', '/rest/payments', { invoiceId: invoice.id, amount: 15000, method: 'manual' });
+    await page.goto(`${stack.url}/payments/${payment.id}`);
+    await page.getByRole('button', { name: 'Send receipt' }).waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download receipt' }).click()]);
+    const text = execFileSync('pdftotext', ['-layout', await download.path(), '-']).toString();
+    assert.match(text, /Receipt/);
+    assert.match(text, /Receipt Radiology/);
+    assert.match(text, /This payment\s+\$150\.00/);
+    assert.match(text, /Amount due\s+\$250\.00/);
+  });
+
   it('switches workspace when the user belongs to several', async () => {
     await stack.cli('workspace', 'create', '--name', 'Phos Labs', '--subdomain', 'phos-labs', '--admin-email', ADMIN.email);
     await page.goto(stack.url + '/');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  canRetry, canSendByEmail, defaultPort, describeServer, describeTestResult, errorTitle, mailFormFrom, mailSettingsBody, outboxNote,
+  canRetry, canSendByEmail, defaultPort, hasDocumentPdf, describeServer, describeTestResult, errorTitle, mailFormFrom, mailSettingsBody, outboxNote,
   outboxPath, portAfterSecurityChange, queuedMessage, sameParts, templateVariables, type MailForm, type MailSettings,
 } from './mail';
 
@@ -149,9 +149,22 @@ describe('sending documents', () => {
   ] as const)('%s %s: %s', (object, status, want) => expect(canSendByEmail(object, status)).toBe(want));
 
   it.each([
+    ['payments', 'succeeded', 'payment', true],
+    ['payments', 'succeeded', 'refund', false],
+    ['payments', 'failed', 'payment', false],
+    ['payments', 'pending', 'payment', false],
+    ['invoices', 'Draft', undefined, true],
+    ['orders', 'Fulfilled', undefined, false],
+  ] as const)('%s %s %s has a PDF: %s', (object, status, kind, want) => {
+    expect(hasDocumentPdf(object, status, kind)).toBe(want);
+    if (object === 'payments') expect(canSendByEmail(object, status, kind)).toBe(want);
+  });
+
+  it.each([
     ['invoices', 'INV-2026-042', 'chen@lvnlaser.com', 'Invoice INV-2026-042 queued for chen@lvnlaser.com'],
     ['quotes', 'QUO-2026-017', 'chen@lvnlaser.com', 'Quote QUO-2026-017 queued for chen@lvnlaser.com'],
     ['invoices', '', 'a@b.co', 'Invoice queued for a@b.co'],
+    ['payments', '', 'a@b.co', 'Receipt queued for a@b.co'],
   ])('%s %s to %s', (object, number, to, want) => expect(queuedMessage(object, number, to)).toBe(want));
 });
 

@@ -190,8 +190,18 @@ export function outboxNote(m: Pick<OutboxMail, 'status' | 'lastError' | 'nextAtt
   }
 }
 
-/** Whether "Send by email" is offered: the server refuses drafts, and void or uncollectible invoices. */
-export function canSendByEmail(object: string, status: string | null | undefined): boolean {
+/** Whether a record has a PDF of Settle's: quotes and invoices, and a succeeded payment's receipt. */
+export function hasDocumentPdf(object: string, status: string | null | undefined, kind?: string | null): boolean {
+  if (object === 'payments') return status === 'succeeded' && kind !== 'refund';
+  return object === 'invoices' || object === 'quotes';
+}
+
+/**
+ * Whether "Send by email" is offered: the server refuses drafts, void or uncollectible
+ * invoices, and payments that did not go through (or refunds: only a payment has a receipt).
+ */
+export function canSendByEmail(object: string, status: string | null | undefined, kind?: string | null): boolean {
+  if (object === 'payments') return hasDocumentPdf(object, status, kind);
   if (object !== 'invoices' && object !== 'quotes') return false;
   if (!status || status === 'Draft') return false;
   return !(object === 'invoices' && (status === 'Void' || status === 'Uncollectible'));
@@ -199,7 +209,7 @@ export function canSendByEmail(object: string, status: string | null | undefined
 
 /** "Invoice INV-2026-042 queued for chen@lvnlaser.com". */
 export function queuedMessage(object: string, number: string | null | undefined, to: string): string {
-  const what = object === 'quotes' ? 'Quote' : 'Invoice';
+  const what = object === 'quotes' ? 'Quote' : object === 'payments' ? 'Receipt' : 'Invoice';
   return `${what}${number ? ` ${number}` : ''} queued for ${to}`;
 }
 

@@ -15,7 +15,7 @@ import { MoneyInput } from '../components/inputs';
 import { useFormat } from '../session';
 import { useStripeSettings } from '../lib/stripe';
 import { manualWorkflowsFor, type Workflow } from '../lib/workflows';
-import { canSendByEmail, errorTitle, queuedMessage, type QueuedMail } from '../lib/mail';
+import { canSendByEmail, errorTitle, hasDocumentPdf, queuedMessage, type QueuedMail } from '../lib/mail';
 
 type Rec = Record<string, unknown> & { id: string; status?: string; lineItems?: ApiLine[] };
 
@@ -366,14 +366,14 @@ function ActionBar({
             {running === a.action ? `${a.label}…` : a.label}
           </button>
         ))}
-        {(object === 'invoices' || object === 'quotes') && (
+        {hasDocumentPdf(object, rec.status as string | undefined, rec.kind as string | undefined) && (
           <a className="btn btn-ghost" href={`/rest/${object}/${rec.id}/pdf`} download>
-            Download PDF
+            {object === 'payments' ? 'Download receipt' : 'Download PDF'}
           </a>
         )}
-        {canSendByEmail(object, rec.status) && (
+        {canSendByEmail(object, rec.status as string | undefined, rec.kind as string | undefined) && (
           <button type="button" className="btn btn-ghost" disabled={running !== null} onClick={() => setSending(true)}>
-            Send by email
+            {object === 'payments' ? 'Send receipt' : 'Send by email'}
           </button>
         )}
         {object === 'invoices' && !!rec.stripeInvoiceId && (
@@ -484,7 +484,8 @@ function SendByEmailModal({ meta, rec, onClose }: { meta: ObjectMeta; rec: Rec; 
   const company = useRecordRef('companies', rec.companyId as string | undefined);
   const contact = useRecordRef('people', (rec.personId as string | undefined) || (company?.primaryContactId as string | undefined));
   const contactEmail = typeof contact?.email === 'string' && contact.email ? contact.email : null;
-  const number = String((object === 'invoices' ? rec.invoiceNumber : rec.quoteNumber) ?? '');
+  const receipt = object === 'payments';
+  const number = receipt ? '' : String((object === 'invoices' ? rec.invoiceNumber : rec.quoteNumber) ?? '');
   const [to, setTo] = useState('');
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -502,10 +503,11 @@ function SendByEmailModal({ meta, rec, onClose }: { meta: ObjectMeta; rec: Rec; 
     }
   };
   return (
-    <Modal title={number ? `Send ${meta.singular} ${number} by email` : `Send this ${meta.singular} by email`} onClose={onClose}>
+    <Modal title={receipt ? 'Send the receipt of this payment' : number ? `Send ${meta.singular} ${number} by email` : `Send this ${meta.singular} by email`} onClose={onClose}>
       <form onSubmit={submit} className="stack">
         <p className="muted">
-          The {meta.singular} goes out with its PDF attached{object === 'invoices' ? ' and a button to pay it' : ' and a link to accept it'}, through
+          {receipt ? 'The receipt' : `The ${meta.singular}`} goes out with its PDF attached
+          {object === 'invoices' ? ' and a button to pay it' : object === 'quotes' ? ' and a link to accept it' : ''}, through
           the workspace’s mail server.
         </p>
         <div className="field">

@@ -419,7 +419,7 @@ TEST_P(StripeSyncTest, ADeclinedCardIsPaymentFailedWithATaskThenASecondCardPays)
   Result<store::Rows> mails = store::Rows{};
   for (auto until = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < until;) {
     mails = srv->db->read<store::Rows>([&](store::Tx& tx) -> Result<store::Rows> {
-      return tx.query("SELECT recipient, subject, body FROM outbox WHERE workspace_id = :ws AND kind = 'workflow'",
+      return tx.query("SELECT recipient, subject, body FROM outbox WHERE workspace_id = :ws AND kind = 'payment_failed'",
                       {{"ws", workspace_id}});
     });
     if (!mails || !mails->empty()) break;

@@ -245,17 +245,17 @@ TEST_P(WorkflowCrashTest, KillNineDuringA500RunBurstFinishesEveryRunExactlyOnce)
                   "AND s.status = 'COMPLETED' AND s.attempts = 1 GROUP BY s.run_id HAVING COUNT(*) = 3) t",
                   ws),
             kCompanies);
-  EXPECT_EQ(count("SELECT COUNT(*) AS n FROM outbox WHERE workspace_id = :ws AND kind = 'workflow'", ws), kCompanies);
-  EXPECT_EQ(count("SELECT COUNT(DISTINCT recipient) AS n FROM outbox WHERE workspace_id = :ws AND kind = 'workflow'", ws),
+  EXPECT_EQ(count("SELECT COUNT(*) AS n FROM outbox WHERE workspace_id = :ws AND kind = 'welcome'", ws), kCompanies);
+  EXPECT_EQ(count("SELECT COUNT(DISTINCT recipient) AS n FROM outbox WHERE workspace_id = :ws AND kind = 'welcome'", ws),
             kCompanies);
-  EXPECT_EQ(count("SELECT COUNT(*) AS n FROM (SELECT recipient FROM outbox WHERE workspace_id = :ws AND kind = 'workflow' "
+  EXPECT_EQ(count("SELECT COUNT(*) AS n FROM (SELECT recipient FROM outbox WHERE workspace_id = :ws AND kind = 'welcome' "
                   "GROUP BY recipient HAVING COUNT(*) > 1) t",
                   ws),
             0);
   // Each mail went to its company's own contact.
   EXPECT_EQ(count("SELECT COUNT(*) AS n FROM outbox o JOIN companies c ON c.workspace_id = o.workspace_id "
                   "JOIN people p ON p.workspace_id = c.workspace_id AND p.id = c.primary_contact_id "
-                  "WHERE o.workspace_id = :ws AND o.kind = 'workflow' AND o.recipient = p.email "
+                  "WHERE o.workspace_id = :ws AND o.kind = 'welcome' AND o.recipient = p.email "
                   "AND o.subject = 'Welcome to Phos Industries, ' || c.name",
                   ws),
             kCompanies);

@@ -51,7 +51,7 @@ class WorkflowsTest : public OneWorkspaceTest {
 
   store::Rows outbox(const std::string& where = "1=1") {
     auto rows = srv->db->read<store::Rows>([&](store::Tx& tx) -> Result<store::Rows> {
-      return tx.query("SELECT recipient, subject, body, status, kind, source FROM outbox WHERE workspace_id = :ws AND kind = 'workflow' AND " +
+      return tx.query("SELECT recipient, subject, body, status, kind, source FROM outbox WHERE workspace_id = :ws AND source LIKE 'workflow-run:%' AND " +
                           where + " ORDER BY created_at",
                       {{"ws", workspace_id}});
     });
@@ -168,6 +168,20 @@ TEST_P(WorkflowsTest, Wf010WelcomesTheNewCompanysPrimaryContact) {
   ASSERT_EQ(call("POST", "/rest/companies", {{"name", "Nobody Ltd"}}).status, 201);
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(runs_of(wf).size(), 1u);
+  // The mail is the workspace's welcome template (Settings, Mail): an edit of it is what goes.
+  ASSERT_EQ(call("PUT", "/rest/mail-templates/welcome",
+                 {{"subject", "Glad to have {{company.name}} aboard"}, {"html", "<p>Hi {{contact.firstName}}</p>"},
+                  {"text", "Hi {{contact.firstName}}, from {{workspace.name}}."}})
+                .status,
+            200);
+  auto p2 = call("POST", "/rest/people", {{"firstName", "Noor"}, {"email", "noor@lumen.example"}});
+  ASSERT_EQ(call("POST", "/rest/companies", {{"name", "Noor Labs"}, {"primaryContactId", p2.body["data"]["id"]}}).status, 201);
+  wait_for_runs(wf, 2);
+  auto edited = outbox("recipient = 'noor@lumen.example'");
+  ASSERT_EQ(edited.size(), 1u);
+  EXPECT_EQ(store::RowView(edited, 0).text("subject"), "Glad to have Noor Labs aboard");
+  EXPECT_EQ(store::RowView(edited, 0).text("body"), "Hi Noor, from Acme.");
+  EXPECT_EQ(store::RowView(edited, 0).text("kind"), "welcome");
 }
 
 TEST_P(WorkflowsTest, Wf008LinksExpensesByCodeThenCompanyAndDate) {

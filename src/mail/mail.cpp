@@ -36,8 +36,6 @@ constexpr const char* kUpsertSettings =
     "from_name = excluded.from_name, reply_to = excluded.reply_to, updated_at = excluded.updated_at, "
     "updated_by = excluded.updated_by";
 constexpr const char* kDeleteSettings = "DELETE FROM mail_settings WHERE workspace_id = :ws";
-constexpr const char* kSelectTemplate =
-    "SELECT subject, html, text, updated_at FROM mail_templates WHERE workspace_id = :ws AND kind = :kind";
 constexpr const char* kSelectTemplates = "SELECT kind, updated_at FROM mail_templates WHERE workspace_id = :ws";
 constexpr const char* kUpsertTemplate =
     "INSERT INTO mail_templates (workspace_id, kind, subject, html, text, updated_at, updated_by) VALUES (:ws, "
@@ -374,12 +372,9 @@ Result<json> Mail::send_test(const Actor& actor, const json& body) {
 // --- templates ------------------------------------------------------------------------------
 
 Status Mail::template_of(Tx& tx, const std::string& ws, std::string_view kind, Template& out) {
-  if (!find_template_kind(kind)) return fail(Error::not_found("mail template '" + std::string(kind) + "'"));
-  out = default_template(kind);
-  if (auto r = tx.query_one(kSelectTemplate, {{"ws", ws}, {"kind", std::string(kind)}})) {
-    RowView t(*r, 0);
-    out = Template{t.text("subject"), t.text("html"), t.text("text")};
-  }
+  auto t = workspace_template(tx, ws, kind);
+  if (!t) return fail(t.error());
+  out = std::move(*t);
   return {};
 }
 

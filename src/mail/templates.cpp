@@ -10,6 +10,9 @@ namespace {
 using json = nlohmann::json;
 namespace mus = kainjow::mustache;
 
+constexpr const char* kSelectWorkspaceTemplate =
+    "SELECT subject, html, text FROM mail_templates WHERE workspace_id = :ws AND kind = :kind";
+
 const std::vector<TemplateKind> kKinds = {
     {"invoice_sent", "Invoice sent", "An invoice is sent to the customer: the PDF attached, a button to pay it."},
     {"quote_sent", "Quote sent", "A quote is sent to the customer: the PDF attached, a link to accept it."},
@@ -78,7 +81,7 @@ const std::map<std::string, Template, std::less<>> kDefaults = {
     {"invoice_reminder_2", kReminder},
     {"invoice_reminder_3", kReminder},
     {"welcome",
-     {"Welcome to {{workspace.name}}",
+     {"Welcome to {{workspace.name}}, {{company.name}}",
       "<p>Hello {{contact.firstName}},</p><p>Welcome aboard! We are glad to work with {{company.name}}.</p>"
       "<p>{{workspace.name}}</p>",
       "Hello {{contact.firstName}},\n\nWelcome aboard! We are glad to work with {{company.name}}.\n\n"
@@ -180,6 +183,20 @@ const TemplateKind* find_template_kind(std::string_view kind) {
   for (const auto& k : kKinds)
     if (kind == k.kind) return &k;
   return nullptr;
+}
+
+Result<Template> workspace_template(store::Tx& tx, const std::string& ws, std::string_view kind) {
+  if (!find_template_kind(kind)) return fail(Error::not_found("mail template '" + std::string(kind) + "'"));
+  if (auto r = tx.query_one(kSelectWorkspaceTemplate, {{"ws", ws}, {"kind", std::string(kind)}})) {
+    store::RowView t(*r, 0);
+    return Template{t.text("subject"), t.text("html"), t.text("text")};
+  }
+  return default_template(kind);
+}
+
+bool workflow_may_send(std::string_view kind) {
+  return find_template_kind(kind) && kind != "member_invitation" && kind != "domain_validation" &&
+         kind != "email_verification" && kind != "test";
 }
 
 const Template& default_template(std::string_view kind) {

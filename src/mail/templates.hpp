@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "store/database.hpp"
 
 namespace settle::mail {
 
@@ -32,6 +33,12 @@ const TemplateKind* find_template_kind(std::string_view kind);
 
 // The shipped template of a kind (every kind in template_kinds() has one).
 const Template& default_template(std::string_view kind);
+// The workspace's edit of the kind's template, else the shipped one; not found for a kind
+// that is not one.
+Result<Template> workspace_template(store::Tx& tx, const std::string& workspace_id, std::string_view kind);
+// Whether a workflow's SEND_EMAIL step may send the kind: the customer-facing ones, not the
+// account mail that carries links or codes (invitation, validation, verification) nor the test.
+bool workflow_may_send(std::string_view kind);
 // A model with every variable the kind's mails carry, for previews.
 nlohmann::json sample_model(std::string_view kind);
 

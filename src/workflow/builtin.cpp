@@ -132,12 +132,17 @@ BuiltinWorkflow payment_failed() {
                 {"type", "SEND_EMAIL"},
                 {"name", "Email the billing contact"},
                 {"to", "{{steps.contact.first.email}}"},
-                {"subject", "Payment for invoice {{trigger.record.invoiceNumber}} failed"},
-                {"body",
-                 "Hello {{steps.contact.first.firstName}},\n\nthe payment of " + amount +
-                     " for invoice {{trigger.record.invoiceNumber}} did not go through. You can pay with another "
-                     "card or method here: {{trigger.record.stripeInvoiceUrl | default: \"(reply to this email for a "
-                     "new payment link)\"}}\n\nBest regards,\n{{workspace.name}}"},
+                // The workspace's payment_failed template (Settings, Mail), with this model.
+                {"template", "payment_failed"},
+                {"data",
+                 {{"contact", {{"firstName", "{{steps.contact.first.firstName}}"}, {"email", "{{steps.contact.first.email}}"}}},
+                  {"invoice",
+                   {{"number", "{{trigger.record.invoiceNumber}}"},
+                    {"amountDue", amount},
+                    {"total", "{{trigger.record.total | money: trigger.record.currency}}"},
+                    {"dueDate", "{{trigger.record.dueDate | default: \"\"}}"},
+                    {"status", "{{trigger.record.status}}"}}},
+                  {"payUrl", "{{trigger.record.stripeInvoiceUrl | default: \"\"}}"}}},
                 {"retry", {{"maxAttempts", 3}, {"baseSeconds", 2}}}};
   json contact = {{"id", "has_contact"},
                   {"type", "IF"},
@@ -255,11 +260,14 @@ BuiltinWorkflow welcome_company() {
                           {"type", "SEND_EMAIL"},
                           {"name", "Welcome email"},
                           {"to", "{{steps.contact.first.email}}"},
-                          {"subject", "Welcome to {{workspace.name}}, {{trigger.record.name}}"},
-                          {"body",
-                           "Hello {{steps.contact.first.firstName}},\n\nthank you for choosing {{workspace.name}}. "
-                           "We are glad to have {{trigger.record.name}} with us; reply to this email whenever you "
-                           "need anything.\n\nBest regards,\n{{workspace.name}}"},
+                          // The workspace's welcome template (Settings, Mail), with this model.
+                          {"template", "welcome"},
+                          {"data",
+                           {{"contact",
+                             {{"firstName", "{{steps.contact.first.firstName}}"},
+                              {"lastName", "{{steps.contact.first.lastName | default: \"\"}}"},
+                              {"email", "{{steps.contact.first.email}}"}}},
+                            {"company", {{"name", "{{trigger.record.name}}"}}}}},
                           {"retry", {{"maxAttempts", 3}, {"baseSeconds", 2}}}}})}}};
 }
 

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "crm/objects.hpp"
+#include "mail/templates.hpp"
 #include "store/query.hpp"
 #include "workflow/cron.hpp"
 #include "workflow/template.hpp"
@@ -37,7 +38,7 @@ const std::map<std::string, StepType, std::less<>>& step_types() {
       {"FIND_RECORDS", {{"object"}, true}},
       {"UPSERT_RECORD", {{"object", "match"}, true}},
       {"CREATE_TASK", {{"title"}, false}},
-      {"SEND_EMAIL", {{"to", "subject", "body"}, false}},
+      {"SEND_EMAIL", {{"to"}, false}},  // and a template, or a subject and a body (below)
       {"HTTP_REQUEST", {{"url"}, false}},
       {"IF", {{"condition"}, false}},
       {"FILTER", {{"condition"}, false}},
@@ -188,6 +189,21 @@ class Checker {
       for (const auto& r : it->second.required)
         if (!s.contains(r) || s[r].is_null() || (s[r].is_string() && s[r].get<std::string>().empty()))
           problem(at + "." + r, r + " is required");
+      if (type == "SEND_EMAIL") {
+        // A mail template of the workspace's (Settings, Mail) with its model in `data`, or
+        // the step's own subject and body.
+        if (s.contains("template") && !s["template"].is_null()) {
+          if (!s["template"].is_string() || !mail::workflow_may_send(s["template"].get<std::string>()))
+            problem(at + ".template", "a customer mail template: payment_failed, welcome, payment_receipt, quote_sent, "
+                                      "invoice_sent or invoice_reminder_1..3");
+          if (s.contains("data") && !s["data"].is_null() && !s["data"].is_object())
+            problem(at + ".data", "an object: the template's model, {\"invoice\": {\"number\": \"...\"}}");
+        } else {
+          for (const char* r : {"subject", "body"})
+            if (!s.contains(r) || s[r].is_null() || (s[r].is_string() && s[r].get<std::string>().empty()))
+              problem(at + "." + r, std::string(r) + " is required (or a template)");
+        }
+      }
       if (it->second.needs_object && s.value("object", json()).is_string() &&
           !crm::find_object(s["object"].get<std::string>()))
         problem(at + ".object", "no object '" + s["object"].get<std::string>() + "'");

@@ -19,6 +19,7 @@
 #include "common/text.hpp"
 #include "crm/objects.hpp"
 #include "crm/outbox.hpp"
+#include "mail/templates.hpp"
 #include "net/client.hpp"
 #include "store/query.hpp"
 #include "workflow/definition.hpp"
@@ -34,6 +35,23 @@ using store::Tx;
 using namespace detail;
 
 namespace {
+
+// A mail template's model from a step's rendered `data`: "" (a template value that was
+// missing) becomes null, so that {{#payUrl}}...{{/payUrl}} leaves the part out.
+json empty_to_null(const json& j) {
+  if (j.is_string() && j.get<std::string>().empty()) return nullptr;
+  if (j.is_object()) {
+    json out = json::object();
+    for (const auto& [k, v] : j.items()) out[k] = empty_to_null(v);
+    return out;
+  }
+  if (j.is_array()) {
+    json out = json::array();
+    for (const auto& v : j) out.push_back(empty_to_null(v));
+    return out;
+  }
+  return j;
+}
 
 constexpr const char* kSelectDueRuns =
     "SELECT workspace_id, id, next_attempt_at FROM workflow_runs WHERE next_attempt_at <= :now "
@@ -461,7 +479,24 @@ class StepRunner {
     if (type == "SEND_EMAIL") {
       std::string to = text_setting(in, "to");
       if (!looks_like_email(to)) return fail(Error::validation("to", "'" + to + "' is not an email address"));
-      std::string subject = text_setting(in, "subject");
+      // A workspace template: rendered now (the outbox lists its subject) and again when sent,
+      // from the model in `data` (an empty value is a missing one, for the template's sections).
+      std::string kind = text_setting(in, "template");
+      json model = json::object();
+      std::string subject, body;
+      if (!kind.empty()) {
+        if (in.contains("data") && in["data"].is_object()) model = empty_to_null(in["data"]);
+        if (!model.contains("workspace")) model["workspace"] = run_.context.value("workspace", json::object());
+        auto t = mail::workspace_template(tx, run_.ws, kind);
+        if (!t) return fail(t.error());
+        auto rendered = mail::render(*t, model);
+        if (!rendered) return fail(Error::validation("template", rendered.error().message));
+        subject = rendered->subject;
+        body = rendered->text;
+      } else {
+        subject = text_setting(in, "subject");
+        body = text_setting(in, "body");
+      }
       if (subject.empty() || subject.size() > 998 || subject.find_first_of("\r\n") != std::string::npos)
         return fail(Error::validation("subject", "a subject of one line, at most 998 characters"));
       std::string object, record;
@@ -475,9 +510,10 @@ class StepRunner {
           return fail(Error::validation("attach.recordId", "no such record to attach"));
       }
       bool draft = in.value("draft", false);
-      crm::QueuedMail mail{run_.ws, "workflow", to, subject, text_setting(in, "body")};
+      crm::QueuedMail mail{run_.ws, kind.empty() ? "workflow" : kind, to, subject, body};
       mail.draft = draft;
-      mail.data = {{"workflow", run_.context.value("workflow", json::object())}};
+      mail.data = model;
+      mail.data["workflow"] = run_.context.value("workflow", json::object());
       if (!object.empty()) mail.attachment = mail.about = std::make_pair(object, record);
       mail.source = "workflow-run:" + run_.id + ":" + key;
       auto queued = crm::queue_mail(tx, mail, nullptr);

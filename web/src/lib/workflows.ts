@@ -197,8 +197,12 @@ export const STEP_TYPES: Record<string, { label: string; settings: SettingSpec[]
   SEND_EMAIL: {
     label: 'Send email',
     settings: [
-      s('to', 'To', 'text', { required: true }), s('subject', 'Subject', 'text', { required: true }),
-      s('body', 'Body', 'textarea', { required: true }), s('draft', 'Queue as a draft for review (do not send)', 'bool'),
+      s('to', 'To', 'text', { required: true }),
+      s('template', 'Mail template (Settings → Mail), instead of subject and body', 'select', {
+        options: ['', 'payment_failed', 'welcome', 'payment_receipt', 'quote_sent', 'invoice_sent', 'invoice_reminder_1', 'invoice_reminder_2', 'invoice_reminder_3'],
+      }),
+      s('data', 'Template model (JSON)', 'json', { placeholder: '{"contact": {"firstName": "{{steps.contact.first.firstName}}"}}' }),
+      s('subject', 'Subject', 'text'), s('body', 'Body', 'textarea'), s('draft', 'Queue as a draft for review (do not send)', 'bool'),
       s('attach.object', 'Attach (object)', 'select', { options: ['', 'quotes', 'invoices'] }), s('attach.recordId', 'Attach (record id)', 'text'),
     ],
     output: 'messageId, to, status',

@@ -89,8 +89,11 @@ TEST_P(DocumentsTest, AFinalizedDocumentsPdfIsMadeOnceAndNeverChanges) {
   ASSERT_EQ(draft.status, 200);
   EXPECT_EQ(draft.header("etag"), "");
   EXPECT_TRUE(call("GET", "/rest/invoices/" + id).body["data"]["pdfSha256"].is_null());
-  ASSERT_EQ(call("PATCH", "/rest/invoices/" + id, {{"notes", "Second draft"}}).status, 200);
-  EXPECT_NE(poppler("pdftotext", call("GET", "/rest/invoices/" + id + "/pdf").raw).find("Second draft"), std::string::npos);
+  ASSERT_EQ(call("PATCH", "/rest/invoices/" + id, {{"notes", "Second draft"}, {"terms", "Net 30, EUR bank transfer"}}).status, 200);
+  std::string edited = poppler("pdftotext", call("GET", "/rest/invoices/" + id + "/pdf").raw);
+  EXPECT_NE(edited.find("Second draft"), std::string::npos) << edited;
+  EXPECT_NE(edited.find("Terms"), std::string::npos) << edited;
+  EXPECT_NE(edited.find("Net 30, EUR bank transfer"), std::string::npos) << edited;
 
   ASSERT_EQ(call("POST", "/rest/invoices/" + id + "/finalize").status, 200);
   auto first = call("GET", "/rest/invoices/" + id + "/pdf");

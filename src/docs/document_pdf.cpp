@@ -284,11 +284,12 @@ class Renderer {
   }
 
   void footer() {
-    if (!d_.notes.empty()) {
-      double h = w_.measure(kContentWidth, d_.notes, 9) + 14;
+    for (const auto& [label, text] : {std::pair{"Notes", &d_.notes}, std::pair{"Terms", &d_.terms}}) {
+      if (text->empty()) continue;
+      double h = w_.measure(kContentWidth, *text, 9) + 14;
       if (y_ + h > kBottom) new_page();
-      w_.text(kMargin, y_, kContentWidth, "Notes", 8, true, Writer::Align::Left, 0.4);
-      y_ += 12 + w_.text(kMargin, y_ + 12, kContentWidth, d_.notes, 9) + 12;
+      w_.text(kMargin, y_, kContentWidth, label, 8, true, Writer::Align::Left, 0.4);
+      y_ += 12 + w_.text(kMargin, y_ + 12, kContentWidth, *text, 9) + 12;
     }
     if (!d_.payment_url.empty()) {
       if (y_ + kQrSize + 20 > kBottom) new_page();
@@ -384,6 +385,7 @@ PdfDocument document_from_record(PdfDocument::Kind kind, const json& record, con
   d.amount_paid = amount_of(record, "amountPaid");
   d.amount_due = invoice ? amount_of(record, "amountDue") : d.total;
   d.notes = text_of(record, "notes");
+  d.terms = text_of(record, "terms");
   d.payment_url = std::move(payment_url);
   std::string changed = text_of(record, "updatedAt");
   if (changed.size() >= 19) d.created_at = changed.substr(0, 19) + "Z";
@@ -406,6 +408,7 @@ PdfDocument receipt_from_payment(const json& payment, const json& invoice, const
   d.payment_method = method == "card" ? "Card" : method == "us_bank_account" ? "Bank transfer (ACH)" : method == "manual" ? "Recorded by hand" : method;
   d.lines = {{"Payment of invoice " + d.invoice_number, 1, d.payment_amount, d.payment_amount}};
   d.notes = text_of(payment, "notes");
+  d.terms.clear();
   // The invoice as this payment left it; a later payment has its own receipt.
   d.amount_paid = paid_after;
   d.amount_due = std::max<std::int64_t>(0, d.total - paid_after);

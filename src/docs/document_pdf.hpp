@@ -45,7 +45,7 @@ struct PdfDocument {
   std::int64_t amount_paid = 0, amount_due = 0;  // invoices and receipts
   std::int64_t payment_amount = 0;                // receipts: this payment
   std::string invoice_number, payment_method;     // receipts
-  std::string notes;
+  std::string notes, terms;
   std::string payment_url;  // the payment link (invoices) or the quote's page; may be empty
   std::string logo_png;     // the workspace's logo (PNG bytes, check_logo), drawn top left; may be empty
   // The PDF's creation date, ISO 8601 ("2026-12-03T12:59:06Z"): the record's last change,

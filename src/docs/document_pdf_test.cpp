@@ -58,6 +58,7 @@ PdfDocument invoice(int lines) {
   d.amount_paid = 0;
   d.amount_due = d.total;
   d.notes = "Thank you for your business.";
+  d.terms = "Payment within 30 days of the invoice date.";
   d.payment_url = "https://crm.example.com/pay/tok_abc123";
   return d;
 }
@@ -95,7 +96,8 @@ TEST(RenderPdf, OnePageInvoiceHasItsTextItsLinkAndAQrCodeOfTheLink) {
   EXPECT_NE(info.find("Invoice INV-2026-042"), std::string::npos) << info;
   std::string text = run("pdftotext -layout '" + file + "' -");
   for (const char* want : {"Phos Industries", "Lumen Clinics", "INV-2026-042", "Due: 2027-01-02", "Laser head service, visit 3",
-                           "$250.00", "$760.00", "Amount due", "Thank you for your business.", "Pay online"})
+                           "$250.00", "$760.00", "Amount due", "Thank you for your business.", "Terms",
+                           "Payment within 30 days of the invoice date.", "Pay online"})
     EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
   std::string urls = run("pdfinfo -url '" + file + "'");
   EXPECT_NE(urls.find("https://crm.example.com/pay/tok_abc123"), std::string::npos) << urls;

@@ -377,6 +377,10 @@ const std::vector<Migration>& migrations() {
            "created_at TEXT NOT NULL, PRIMARY KEY (workspace_id, object, record_id))",
            "ALTER TABLE quotes ADD COLUMN pdf_sha256 TEXT",
            "ALTER TABLE invoices ADD COLUMN pdf_sha256 TEXT",
+           // The terms a quote or an invoice is made on (payment terms, validity, warranty),
+           // printed under its notes.
+           "ALTER TABLE quotes ADD COLUMN terms TEXT",
+           "ALTER TABLE invoices ADD COLUMN terms TEXT",
        }},
   };
   return kMigrations;

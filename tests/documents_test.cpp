@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include "common/crypto.hpp"
 #include "harness.hpp"
@@ -128,6 +130,9 @@ TEST_P(DocumentsTest, EachPaymentHasAReceiptSayingWhatWasDueAfterIt) {
   ASSERT_EQ(call("POST", "/rest/invoices/" + id + "/finalize").status, 200);
   std::string number = call("GET", "/rest/invoices/" + id).body["data"]["invoiceNumber"];
   auto first = call("POST", "/rest/payments", {{"invoiceId", id}, {"amount", 20000}, {"method", "manual"}});
+  // Receipts are numbered in the order the payments were recorded (to the millisecond; two
+  // in the same one are ordered by id, the same way every time).
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
   auto second = call("POST", "/rest/payments", {{"invoiceId", id}, {"amount", 30000}, {"method", "card"}});
   ASSERT_EQ(first.status, 201) << first.raw;
   ASSERT_EQ(second.status, 201) << second.raw;

@@ -99,11 +99,6 @@ constexpr std::array kFreeMailDomains = {
     "126.com",     "zoho.com",       "fastmail.com", "hey.com",      "tutanota.com", "tuta.io",   "mail.com",
     "laposte.net", "orange.fr",      "free.fr",     "comcast.net",   "att.net",     "verizon.net"};
 
-Status require_admin(const Actor& actor) {
-  if (actor.role != Role::Admin) return fail(Error::forbidden("only an ADMIN of this workspace can do this"));
-  return {};
-}
-
 // Mail carrying a one-time code is sealed: whoever reads the database must not be able to use it.
 Status queue_sealed(Tx& tx, QueuedMail mail, const std::optional<SecretBox>& box) {
   mail.sealed = true;

@@ -21,6 +21,11 @@ using store::Tx;
 
 std::string_view to_string(Role role) { return role == Role::Admin ? "ADMIN" : "MEMBER"; }
 
+Status require_admin(const Actor& actor) {
+  if (actor.role != Role::Admin) return fail(Error::forbidden("only an ADMIN of this workspace can do this"));
+  return {};
+}
+
 std::string_view to_string(RecordChange change) {
   switch (change) {
     case RecordChange::Created: return "created";

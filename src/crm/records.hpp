@@ -41,6 +41,9 @@ struct Actor {
   std::string workflow_run_id;
 };
 
+// Every mutation an ADMIN alone may make starts with this: forbidden for a MEMBER.
+Status require_admin(const Actor& actor);
+
 enum class RecordChange { Created, Updated, Deleted };
 std::string_view to_string(RecordChange change);
 

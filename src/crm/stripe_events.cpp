@@ -235,7 +235,7 @@ Result<json> StripeEvents::reconcile(const std::string& ws) {
 }
 
 Result<json> StripeEvents::reconcile(const Actor& actor) {
-  if (actor.role != Role::Admin) return fail(Error::forbidden("only an ADMIN of this workspace can do this"));
+  if (auto st = require_admin(actor); !st) return fail(st.error());
   auto result = reconcile(actor.workspace_id);
   if (!result) return result;
   auto processed = process_due();
@@ -245,7 +245,7 @@ Result<json> StripeEvents::reconcile(const Actor& actor) {
 }
 
 Result<json> StripeEvents::retry(const Actor& actor, std::string_view event_id) {
-  if (actor.role != Role::Admin) return fail(Error::forbidden("only an ADMIN of this workspace can do this"));
+  if (auto st = require_admin(actor); !st) return fail(st.error());
   auto changed = db_->write<json>([&](Tx& tx) -> Result<json> {
     auto row = tx.query_one(kSelectEvent, {{"ws", actor.workspace_id}, {"id", std::string(event_id)}});
     if (!row) return fail(Error::not_found("event"));

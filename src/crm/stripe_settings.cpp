@@ -46,11 +46,6 @@ constexpr const char* kWorkspacesWithWebhookSecrets =
 std::string secret_key_ad(const std::string& ws) { return "workspace:" + ws + ":stripe_secret_key"; }
 std::string webhook_secrets_ad(const std::string& ws) { return "workspace:" + ws + ":stripe_webhook_secrets"; }
 
-Status require_admin(const Actor& actor) {
-  if (actor.role != Role::Admin) return fail(Error::forbidden("only an ADMIN of this workspace can do this"));
-  return {};
-}
-
 bool all_of_class(std::string_view s, bool allow_dash_underscore) {
   return std::all_of(s.begin(), s.end(), [&](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

@@ -244,7 +244,7 @@ void WebhookInbox::commit_batch(const std::vector<PendingInsert*>& batch) {
 }
 
 Result<json> WebhookInbox::list(const Actor& actor, std::optional<std::string_view> limit_text) {
-  if (actor.role != Role::Admin) return fail(Error::forbidden("only an ADMIN of this workspace can do this"));
+  if (auto st = require_admin(actor); !st) return fail(st.error());
   int limit = kDefaultInboxListLimit;
   if (limit_text) {
     auto [p, ec] = std::from_chars(limit_text->data(), limit_text->data() + limit_text->size(), limit);

@@ -12,7 +12,7 @@
 
 namespace settle::mail::detail {
 
-Status require_admin(const crm::Actor& actor);
+using crm::require_admin;
 // The workspace as templates see it: {name, subdomain, locale}.
 nlohmann::json workspace_json(store::Tx& tx, const std::string& ws);
 std::string text_or(const nlohmann::json& j, const char* key, std::string fallback = {});

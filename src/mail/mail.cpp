@@ -151,11 +151,6 @@ Status check_receipt(const json& payment) {
 
 namespace detail {
 
-Status require_admin(const Actor& actor) {
-  if (actor.role != crm::Role::Admin) return fail(Error::forbidden("only an ADMIN of this workspace can do this"));
-  return {};
-}
-
 json workspace_json(Tx& tx, const std::string& ws) {
   auto r = tx.query_one(kSelectWorkspace, {{"ws", ws}});
   if (!r) return {{"name", "Settle"}, {"locale", "en-US"}};

@@ -129,7 +129,7 @@ constexpr const char* kSetWebhookSecret =
 
 constexpr std::int64_t kWebhookTolerance = 300;  // seconds a signature stays valid
 
-Status require_admin(const Actor& a) {
+Status require_workflow_admin(const Actor& a) {
   if (a.role != crm::Role::Admin) return fail(Error::forbidden("only an ADMIN of this workspace can change workflows"));
   return {};
 }
@@ -326,7 +326,7 @@ Result<json> Engine::get(const Actor& a, std::string_view id) {
 }
 
 Result<json> Engine::create(const Actor& a, const json& body) {
-  if (auto st = require_admin(a); !st) return fail(st.error());
+  if (auto st = require_workflow_admin(a); !st) return fail(st.error());
   if (!body.is_object()) return fail(Error::bad_request("the body must be a JSON object"));
   std::string name = body.value("name", json()).is_string() ? body["name"].get<std::string>() : "";
   if (name.empty() || name.size() > 200) return fail(Error::validation("name", "a name of 1 to 200 characters is required"));
@@ -348,7 +348,7 @@ Result<json> Engine::create(const Actor& a, const json& body) {
 }
 
 Result<json> Engine::update(const Actor& a, std::string_view id, const json& body) {
-  if (auto st = require_admin(a); !st) return fail(st.error());
+  if (auto st = require_workflow_admin(a); !st) return fail(st.error());
   if (!body.is_object()) return fail(Error::bad_request("the body must be a JSON object"));
   for (const auto& [k, _] : body.items())
     if (k != "name" && k != "description" && k != "maxRunsPerMinute")
@@ -386,7 +386,7 @@ Result<json> Engine::update(const Actor& a, std::string_view id, const json& bod
 }
 
 Result<json> Engine::remove(const Actor& a, std::string_view id) {
-  if (auto st = require_admin(a); !st) return fail(st.error());
+  if (auto st = require_workflow_admin(a); !st) return fail(st.error());
   auto out = records_->db().write<json>([&](Tx& tx) -> Result<json> {
     auto w = load_workflow(tx, a.workspace_id, id);
     if (!w) return w;
@@ -406,7 +406,7 @@ Result<json> Engine::remove(const Actor& a, std::string_view id) {
 }
 
 Result<json> Engine::copy(const Actor& a, std::string_view id) {
-  if (auto st = require_admin(a); !st) return fail(st.error());
+  if (auto st = require_workflow_admin(a); !st) return fail(st.error());
   auto source = get(a, id);
   if (!source) return source;
   json definition = (*source)["draft"].is_object() ? (*source)["draft"]["definition"]
@@ -418,7 +418,7 @@ Result<json> Engine::copy(const Actor& a, std::string_view id) {
 }
 
 Result<json> Engine::save_draft(const Actor& a, std::string_view id, const json& body) {
-  if (auto st = require_admin(a); !st) return fail(st.error());
+  if (auto st = require_workflow_admin(a); !st) return fail(st.error());
   if (!body.is_object() || !body.contains("definition") || !body["definition"].is_object())
     return fail(Error::validation("definition", "an object with trigger and steps"));
   const json& definition = body["definition"];
@@ -453,7 +453,7 @@ Result<json> Engine::save_draft(const Actor& a, std::string_view id, const json&
 }
 
 Result<json> Engine::rotate_webhook_secret(const Actor& a, std::string_view id) {
-  if (auto st = require_admin(a); !st) return fail(st.error());
+  if (auto st = require_workflow_admin(a); !st) return fail(st.error());
   if (!options_.secrets) return fail(Error::internal("workflows: no master key to seal a webhook secret"));
   std::string secret = "whsec_" + random_token(24);
   auto done = records_->db().write<bool>([&](Tx& tx) -> Result<bool> {
@@ -488,7 +488,7 @@ Result<json> Engine::get_version(const Actor& a, std::string_view id) {
 }
 
 Result<json> Engine::activate(const Actor& a, std::string_view id) {
-  if (auto st = require_admin(a); !st) return fail(st.error());
+  if (auto st = require_workflow_admin(a); !st) return fail(st.error());
   auto out = records_->db().write<json>([&](Tx& tx) -> Result<json> {
     auto row = tx.query_one(std::string(kSelectVersion) + std::string(tx.lock_suffix()),
                             {{"ws", a.workspace_id}, {"id", std::string(id)}});
@@ -521,7 +521,7 @@ Result<json> Engine::activate(const Actor& a, std::string_view id) {
 }
 
 Result<json> Engine::deactivate(const Actor& a, std::string_view id) {
-  if (auto st = require_admin(a); !st) return fail(st.error());
+  if (auto st = require_workflow_admin(a); !st) return fail(st.error());
   auto out = records_->db().write<json>([&](Tx& tx) -> Result<json> {
     auto row = tx.query_one(std::string(kSelectVersion) + std::string(tx.lock_suffix()),
                             {{"ws", a.workspace_id}, {"id", std::string(id)}});
@@ -539,7 +539,7 @@ Result<json> Engine::deactivate(const Actor& a, std::string_view id) {
 }
 
 Result<json> Engine::archive(const Actor& a, std::string_view id) {
-  if (auto st = require_admin(a); !st) return fail(st.error());
+  if (auto st = require_workflow_admin(a); !st) return fail(st.error());
   return records_->db().write<json>([&](Tx& tx) -> Result<json> {
     auto row = tx.query_one(std::string(kSelectVersion) + std::string(tx.lock_suffix()),
                             {{"ws", a.workspace_id}, {"id", std::string(id)}});
@@ -554,7 +554,7 @@ Result<json> Engine::archive(const Actor& a, std::string_view id) {
 }
 
 Result<json> Engine::set_time_zone(const Actor& a, const json& body) {
-  if (auto st = require_admin(a); !st) return fail(st.error());
+  if (auto st = require_workflow_admin(a); !st) return fail(st.error());
   std::string tz = body.is_object() && body.value("timeZone", json()).is_string() ? body["timeZone"].get<std::string>() : "";
   if (tz.empty()) return fail(Error::validation("timeZone", "an IANA time zone such as America/New_York"));
   if (auto st = check_time_zone(tz); !st) return fail(Error::validation("timeZone", st.error().message));
@@ -633,7 +633,7 @@ Result<json> Engine::get_run(const Actor& a, std::string_view id) {
 }
 
 Result<json> Engine::retry_run(const Actor& a, std::string_view id) {
-  if (auto st = require_admin(a); !st) return fail(st.error());
+  if (auto st = require_workflow_admin(a); !st) return fail(st.error());
   auto done = records_->db().write<bool>([&](Tx& tx) -> Result<bool> {
     auto row = tx.query_one(std::string(kSelectRun) + std::string(tx.lock_suffix()),
                             {{"ws", a.workspace_id}, {"id", std::string(id)}});
@@ -842,7 +842,7 @@ Result<json> Engine::run_manually(const Actor& a, std::string_view workflow_id, 
     // Members run manual workflows, as they would use a record's action; anything else is an
     // ADMIN's test run.
     if (!manual)
-      if (auto st = require_admin(a); !st) return fail(st.error());
+      if (auto st = require_workflow_admin(a); !st) return fail(st.error());
     std::string object_name = definition["trigger"].value("object", json()).is_string()
                                   ? definition["trigger"]["object"].get<std::string>()
                                   : "";

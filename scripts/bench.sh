@@ -11,11 +11,13 @@
 # "Webhooks" section of the same file, and the workflow benchmark (scripts/bench_workflows.sh,
 # bench/workflows: record-triggered WF-010 runs per second against plain creates), which
 # writes its "Workflows" section, and the document benchmark (scripts/bench_docs.sh,
-# bench/docs: invoice PDFs against JSON of the same invoice), its "Documents" section.
+# bench/docs: invoice PDFs against JSON of the same invoice), its "Documents" section, and
+# the list benchmark (scripts/bench_lists.sh: the web UI's invoice lists at a million
+# invoices, with their plans), its "Lists" section.
 #   scripts/bench.sh [BUILD_DIR]    BUILD_DIR configured with -DSETTLE_BENCH=ON (make bench)
 # Environment: SETTLE_BENCH_INVOICES (100000), SETTLE_BENCH_SECONDS (10 per scenario),
 # SETTLE_BENCH_CONNECTIONS (32), SETTLE_BENCH_BACKENDS ("sqlite postgres"),
-# SETTLE_BENCH_SUITES ("api webhooks workflows docs": which parts run), SETTLE_BENCH_OUT
+# SETTLE_BENCH_SUITES ("api lists webhooks workflows docs": which parts run), SETTLE_BENCH_OUT
 # (docs/performance.md), SETTLE_BENCH_WORKFLOW_COMPANIES (2000) and
 # SETTLE_BENCH_WORKFLOW_REPEATS (3) for scripts/bench_workflows.sh.
 set -euo pipefail
@@ -24,7 +26,7 @@ cd "$root"
 build=$(cd "${1:-build-bench}" && pwd)
 settle="$build/settle"
 bench_api="$build/bench/bench_api"
-suites=${SETTLE_BENCH_SUITES:-api webhooks workflows docs}
+suites=${SETTLE_BENCH_SUITES:-api lists webhooks workflows docs}
 in_suites() { [[ " $suites " == *" $1 "* ]]; }
 # The API benchmark's tools (the other suites' scripts check their own).
 if in_suites api; then
@@ -159,6 +161,7 @@ if in_suites api; then
   webhooks_section=$(sed -n '/^<!-- webhooks:begin/,/^<!-- webhooks:end -->/p' "$out" 2>/dev/null || true)
   workflows_section=$(sed -n '/^<!-- workflows:begin/,/^<!-- workflows:end -->/p' "$out" 2>/dev/null || true)
   documents_section=$(sed -n '/^<!-- documents:begin/,/^<!-- documents:end -->/p' "$out" 2>/dev/null || true)
+  lists_section=$(sed -n '/^<!-- lists:begin/,/^<!-- lists:end -->/p' "$out" 2>/dev/null || true)
   python3 bench/api/report.py --results "$results" --out "$out" --backends "$backends" \
     --invoices "$invoices" --seconds "$seconds" --warmup-seconds "$warmup_seconds" \
     --connections "$connections" --wrk-threads "$wrk_threads" --workers "$workers" \
@@ -168,7 +171,13 @@ if in_suites api; then
   [ -z "$webhooks_section" ] || printf '\n%s\n' "$webhooks_section" >>"$out"
   [ -z "$workflows_section" ] || printf '\n%s\n' "$workflows_section" >>"$out"
   [ -z "$documents_section" ] || printf '\n%s\n' "$documents_section" >>"$out"
+  [ -z "$lists_section" ] || printf '\n%s\n' "$lists_section" >>"$out"
   echo "bench: wrote $out (raw figures in $results)"
+fi
+
+if in_suites lists; then
+  # A million invoices per backend, its own PostgreSQL.
+  scripts/bench_lists.sh "$build"
 fi
 
 if in_suites webhooks; then

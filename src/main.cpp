@@ -121,6 +121,7 @@ int main(int argc, char** argv) {
   serve->add_option("--workers", workers, "worker threads for blocking work");
   serve->callback([&] {
     auto db = open_db(db_url, workers + 2);
+    if (auto st = db->refresh_statistics(); !st) spdlog::warn("planner statistics: {}", st.error().log);
     auto records = std::make_shared<settle::crm::Records>(db);
     auto master_key = master_key_or_exit();
     settle::crm::StripeSettingsOptions stripe_opts;

@@ -1,9 +1,11 @@
 // bench_api: the in-process half of the API benchmark (scripts/bench.sh drives the rest).
 //   bench_api seed --db URL [--invoices 100000] [--companies 200]
-//     Migrates an empty database, creates a workspace with an ADMIN API key and fills it with
-//     companies and invoices (two line items and a "created" timeline event each) through
-//     batched multi-row INSERTs: seconds instead of the minutes 100k API calls would take.
-//     Prints {"workspaceId", "apiKey", "companyId", "invoices", "seconds"}.
+//     [--workspaces 1]
+//     Migrates an empty database, creates the workspaces (each with an ADMIN API key) and
+//     fills them with companies and invoices (two line items and a "created" timeline event
+//     each, dealt round-robin) through the bulk loader (bulk_load.hpp: a reused prepared
+//     INSERT on SQLite, COPY on PostgreSQL), then gathers planner statistics.
+//     Prints {"workspaceId", "apiKey", "companyId", ...} of the first workspace.
 //   bench_api list --db URL --workspace ID --filter F --order-by O [--limit 50] [--seconds 10] [--threads 8]
 //   bench_api create --db URL --workspace ID --body JSON [--seconds 10] [--threads 8]
 //     Call Records::list / Records::create on invoices (the code behind GET and POST
@@ -36,21 +38,15 @@
 #include "crm/objects.hpp"
 #include "crm/records.hpp"
 #include "store/database.hpp"
+#include "bulk_load.hpp"
 
 namespace {
 
 using nlohmann::json;
-using settle::store::Params;
 using settle::store::SqlValue;
 using settle::store::Tx;
 using Clock = std::chrono::steady_clock;
 
-// SOCI resolves each named placeholder with a linear search, so a statement's cost grows
-// with the square of its parameter count; a few hundred per statement keeps that small
-// (at a thousand, seeding took twice as long).
-constexpr size_t kParamsPerStatement = 250;
-// Invoices (with their lines and events) per transaction.
-constexpr int kInvoicesPerTransaction = 5000;
 constexpr int kLinesPerInvoice = 2;
 constexpr std::int64_t kMillisPerDay = 86'400'000;
 constexpr int kHistoryDays = 730;  // invoices are spread over the last two years
@@ -67,48 +63,6 @@ std::shared_ptr<settle::store::Database> open_migrated(const std::string& url, s
   if (auto st = (*db)->migrate(); !st) die("migration failed", st.error());
   return *db;
 }
-
-// Accumulates rows of one table and writes them as multi-row INSERTs with bound values.
-class BatchInsert {
- public:
-  BatchInsert(std::string table, std::vector<std::string> columns)
-      : table_(std::move(table)),
-        columns_(std::move(columns)),
-        rows_per_statement_(std::max<size_t>(1, kParamsPerStatement / columns_.size())) {}
-
-  void add(Tx& tx, std::vector<SqlValue> row) {
-    pending_.push_back(std::move(row));
-    if (pending_.size() == rows_per_statement_) flush(tx);
-  }
-
-  void flush(Tx& tx) {
-    if (pending_.empty()) return;
-    std::string sql = "INSERT INTO " + table_ + " (";
-    for (size_t c = 0; c < columns_.size(); ++c) sql += (c ? ", " : "") + columns_[c];
-    sql += ") VALUES ";
-    Params params;
-    params.reserve(pending_.size() * columns_.size());
-    for (size_t r = 0; r < pending_.size(); ++r) {
-      sql += r ? ", (" : "(";
-      for (size_t c = 0; c < columns_.size(); ++c) {
-        // Each placeholder is unique: SOCI binds a repeated name only at its first use.
-        std::string name = fmt::format("r{}c{}", r, c);
-        sql += c ? ", :" : ":";
-        sql += name;
-        params.emplace_back(std::move(name), std::move(pending_[r][c]));
-      }
-      sql += ")";
-    }
-    tx.exec(sql, params);
-    pending_.clear();
-  }
-
- private:
-  std::string table_;
-  std::vector<std::string> columns_;
-  size_t rows_per_statement_;
-  std::vector<std::vector<SqlValue>> pending_;
-};
 
 std::int64_t now_millis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -144,99 +98,109 @@ InvoiceShape shape_invoice(std::mt19937_64& rng, int index, int count, std::int6
   return s;
 }
 
-int seed(const std::string& url, int invoice_count, int company_count) {
+int seed(const std::string& url, int invoice_count, int company_count, int workspace_count) {
   auto started = Clock::now();
-  auto db = open_migrated(url, 2);
-  settle::crm::Accounts accounts(db, settle::crm::AccountsOptions::without_mail(settle::PasswordHashCost::MinimalForTests));
-  auto ws = accounts.create_workspace("Bench Industries", "bench", "bench@bench.example", std::nullopt);
-  if (!ws) die("cannot create the workspace", ws.error());
-  const std::string& workspace = ws->workspace_id;
+  std::vector<settle::crm::NewWorkspace> workspaces;
+  {
+    // The workspaces through Accounts, as the API makes them; its connections close before
+    // the bulk loader takes the database for itself.
+    auto db = open_migrated(url, 2);
+    settle::crm::Accounts accounts(db,
+                                   settle::crm::AccountsOptions::without_mail(settle::PasswordHashCost::MinimalForTests));
+    for (int w = 0; w < workspace_count; ++w) {
+      std::string n = w == 0 ? "" : std::to_string(w + 1);
+      auto ws = accounts.create_workspace("Bench Industries" + (n.empty() ? "" : " " + n), "bench" + n,
+                                          "bench" + n + "@bench.example", std::nullopt);
+      if (!ws) die("cannot create the workspace", ws.error());
+      workspaces.push_back(std::move(*ws));
+    }
+  }
   std::mt19937_64 rng(20260101);
   const std::int64_t now_ms = now_millis();
   const std::int64_t start_ms = now_ms - kHistoryDays * kMillisPerDay;
-
-  std::vector<std::string> company_ids;
-  auto companies = db->write<int>([&](Tx& tx) -> settle::Result<int> {
-    BatchInsert rows("companies", {"workspace_id", "id", "created_at", "updated_at", "name", "domain_name"});
-    std::string at = settle::store::format_timestamp(start_ms);
-    for (int i = 0; i < company_count; ++i) {
-      company_ids.push_back(settle::random_id("com"));
-      rows.add(tx, {workspace, company_ids.back(), at, at, "Customer " + std::to_string(i + 1),
-                    "customer" + std::to_string(i + 1) + ".example"});
-    }
-    rows.flush(tx);
-    return company_count;
-  });
-  if (!companies) die("cannot seed companies", companies.error());
-
-  // Finalized invoices are numbered per year, as Records numbers them; the counters are
-  // stored at the end so that the API continues the sequences.
   const std::string invoice_kind(settle::billing::to_string(settle::billing::DocumentKind::Invoice));
   const std::string invoice_prefix(settle::billing::default_prefix(settle::billing::DocumentKind::Invoice));
-  std::map<int, std::int64_t> last_number_of_year;
-  // Nothing else writes during seeding, so no transaction is retried and the generator and
-  // counters advance once per invoice.
-  for (int first = 0; first < invoice_count; first += kInvoicesPerTransaction) {
-    int last = std::min(invoice_count, first + kInvoicesPerTransaction);
-    auto done = db->write<int>([&](Tx& tx) -> settle::Result<int> {
-      BatchInsert invoices("invoices", {"workspace_id", "id", "created_at", "updated_at", "invoice_number", "status",
-                                        "company_id", "issue_date", "due_date", "currency", "subtotal", "tax_amount",
-                                        "total", "amount_paid", "amount_refunded", "amount_due"});
-      BatchInsert lines("line_items", {"workspace_id", "document_id", "position", "description", "quantity",
-                                       "unit_amount", "amount"});
-      BatchInsert events("timeline_events",
-                         {"workspace_id", "id", "record_object", "record_id", "kind", "actor_label", "created_at"});
-      for (int i = first; i < last; ++i) {
-        InvoiceShape s = shape_invoice(rng, i, invoice_count, start_ms, company_ids.size());
-        std::string id = settle::random_id("inv");
-        std::string created = settle::store::format_timestamp(s.created_ms);
-        std::int64_t subtotal = 0;
-        for (int l = 0; l < kLinesPerInvoice; ++l) {
-          std::int64_t amount = s.quantity[l] * s.unit_amount[l];
-          subtotal += amount;
-          lines.add(tx, {workspace, id, std::int64_t{l}, "Service line " + std::to_string(l + 1), s.quantity[l],
-                         s.unit_amount[l], amount});
-        }
-        std::int64_t tax = s.currency == "EUR" ? subtotal / 5 : 0;  // 20% VAT on the EUR ones
-        std::int64_t total = subtotal + tax;
-        bool finalized = s.status != "Draft";
-        SqlValue number = nullptr, issue = nullptr, due = nullptr;
-        if (finalized) {
-          int year = std::stoi(created.substr(0, 4));
-          number = settle::billing::format_document_number(invoice_prefix, year, ++last_number_of_year[year]);
-          issue = date_of(s.created_ms);
-          due = date_of(s.created_ms + kPaymentTermsDays * kMillisPerDay);
-        }
-        std::int64_t paid = s.status == "Paid" ? total : 0;
-        invoices.add(tx, {workspace, id, created, created, number, s.status, company_ids[s.company], issue, due,
-                          s.currency, subtotal, tax, total, paid, std::int64_t{0}, total - paid});
-        events.add(tx, {workspace, settle::random_id("evt"), std::string("invoices"), id, std::string("created"),
-                        std::string("bench seed"), created});
+
+  // Finalized invoices are numbered per workspace and year, as Records numbers them; the
+  // counters are stored at the end so that the API continues the sequences.
+  std::vector<std::map<int, std::int64_t>> last_number_of_year(workspaces.size());
+  std::vector<std::vector<std::string>> company_ids(workspaces.size());
+  try {
+    auto load = settle::bench::open_bulk_loader(url);
+    load->begin_table("companies", {"workspace_id", "id", "created_at", "updated_at", "name", "domain_name"});
+    const std::string at = settle::store::format_timestamp(start_ms);
+    for (int i = 0; i < company_count; ++i) {
+      size_t w = static_cast<size_t>(i) % workspaces.size();
+      company_ids[w].push_back(settle::random_id("com"));
+      load->add({workspaces[w].workspace_id, company_ids[w].back(), at, at, "Customer " + std::to_string(i + 1),
+                 "customer" + std::to_string(i + 1) + ".example"});
+    }
+    // Three passes over the same generator state give the invoices, their lines and their
+    // events table by table (COPY takes one table at a time).
+    struct Seeded {
+      size_t workspace;
+      std::string id, created;
+      InvoiceShape shape;
+    };
+    std::vector<Seeded> seeded;
+    seeded.reserve(static_cast<size_t>(invoice_count));
+    load->begin_table("invoices", {"workspace_id", "id", "created_at", "updated_at", "invoice_number", "status",
+                                   "company_id", "issue_date", "due_date", "currency", "subtotal", "tax_amount",
+                                   "total", "amount_paid", "amount_refunded", "amount_due"});
+    for (int i = 0; i < invoice_count; ++i) {
+      size_t w = static_cast<size_t>(i) % workspaces.size();
+      InvoiceShape s = shape_invoice(rng, i, invoice_count, start_ms, company_ids[w].size());
+      Seeded row{w, settle::random_id("inv"), settle::store::format_timestamp(s.created_ms), s};
+      std::int64_t subtotal = 0;
+      for (int l = 0; l < kLinesPerInvoice; ++l) subtotal += s.quantity[l] * s.unit_amount[l];
+      std::int64_t tax = s.currency == "EUR" ? subtotal / 5 : 0;  // 20% VAT on the EUR ones
+      std::int64_t total = subtotal + tax;
+      settle::bench::Cell number = nullptr, issue = nullptr, due = nullptr;
+      if (s.status != "Draft") {
+        int year = std::stoi(row.created.substr(0, 4));
+        number = settle::billing::format_document_number(invoice_prefix, year, ++last_number_of_year[w][year]);
+        issue = date_of(s.created_ms);
+        due = date_of(s.created_ms + kPaymentTermsDays * kMillisPerDay);
       }
-      invoices.flush(tx);
-      lines.flush(tx);
-      events.flush(tx);
-      return last - first;
-    });
-    if (!done) die("cannot seed invoices", done.error());
+      std::int64_t paid = s.status == "Paid" ? total : 0;
+      load->add({workspaces[w].workspace_id, row.id, row.created, row.created, number, s.status,
+                 company_ids[w][s.company], issue, due, s.currency, subtotal, tax, total, paid, std::int64_t{0},
+                 total - paid});
+      seeded.push_back(std::move(row));
+    }
+    load->begin_table("line_items", {"workspace_id", "document_id", "position", "description", "quantity",
+                                     "unit_amount", "amount"});
+    for (const Seeded& row : seeded)
+      for (int l = 0; l < kLinesPerInvoice; ++l)
+        load->add({workspaces[row.workspace].workspace_id, row.id, std::int64_t{l},
+                   "Service line " + std::to_string(l + 1), row.shape.quantity[l], row.shape.unit_amount[l],
+                   row.shape.quantity[l] * row.shape.unit_amount[l]});
+    load->begin_table("timeline_events",
+                      {"workspace_id", "id", "record_object", "record_id", "kind", "actor_label", "created_at"});
+    for (const Seeded& row : seeded)
+      load->add({workspaces[row.workspace].workspace_id, settle::random_id("evt"), std::string("invoices"), row.id,
+                 std::string("created"), std::string("bench seed"), row.created});
+    load->begin_table("document_counters", {"workspace_id", "kind", "year", "last_value"});
+    for (size_t w = 0; w < workspaces.size(); ++w)
+      for (const auto& [year, value] : last_number_of_year[w])
+        load->add({workspaces[w].workspace_id, invoice_kind, std::int64_t{year}, value});
+    load->finish();
+    // Planner statistics, as a database that has been running has them: PostgreSQL's
+    // autovacuum gathers them, and settle serve runs ANALYZE on SQLite at start-up
+    // (store::Database::refresh_statistics; the in-process list runs without a restart).
+    load->analyze();
+  } catch (const std::exception& e) {
+    std::cerr << "bench_api: seeding failed: " << e.what() << "\n";
+    return 1;
   }
 
-  auto counters = db->write<int>([&](Tx& tx) -> settle::Result<int> {
-    for (const auto& [year, value] : last_number_of_year)
-      tx.exec("INSERT INTO document_counters (workspace_id, kind, year, last_value) VALUES (:ws, :kind, :year, :v)",
-              {{"ws", workspace}, {"kind", invoice_kind}, {"year", std::int64_t{year}}, {"v", value}});
-    // Fresh planner statistics, as PostgreSQL's autovacuum would gather shortly after a
-    // bulk load; SQLite gets none, as the server never runs ANALYZE there.
-    if (tx.dialect() == settle::store::Dialect::Postgres) tx.exec("ANALYZE");
-    return 0;
-  });
-  if (!counters) die("cannot store document counters", counters.error());
-
   double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  std::cout << json{{"workspaceId", workspace},
-                    {"apiKey", ws->api_key},
-                    {"companyId", company_ids.front()},
+  std::cout << json{{"workspaceId", workspaces.front().workspace_id},
+                    {"apiKey", workspaces.front().api_key},
+                    {"companyId", company_ids.front().front()},
                     {"invoices", invoice_count},
+                    {"companies", company_count},
+                    {"workspaces", workspace_count},
                     {"seconds", seconds}}
                    .dump()
             << "\n";
@@ -290,8 +254,9 @@ int list(const std::string& url, const settle::crm::Actor& actor, const std::str
   auto db = open_migrated(url, static_cast<size_t>(threads) + 1);
   settle::crm::Records records(db);
   const settle::crm::ObjectDef& invoices = *settle::crm::find_object("invoices");
-  auto query = settle::store::parse_list_query(
-      invoices.spec, {{"filter", filter}, {"order_by", order_by}, {"limit", std::to_string(limit)}});
+  std::vector<std::pair<std::string, std::string>> params{{"order_by", order_by}, {"limit", std::to_string(limit)}};
+  if (!filter.empty()) params.emplace_back("filter", filter);
+  auto query = settle::store::parse_list_query(invoices.spec, params);
   if (!query) die("bad list query", query.error());
   // One untimed call checks the query and warms the caches.
   auto first = records.list(actor, invoices, *query);
@@ -304,6 +269,22 @@ int list(const std::string& url, const settle::crm::Actor& actor, const std::str
         return {};
       },
       json{{"totalCount", first->total_count}});
+}
+
+// Prints {"plan": [lines]}: the database's plan for the list's page and count statements.
+int explain(const std::string& url, const settle::crm::Actor& actor, const std::string& filter,
+            const std::string& order_by, int limit) {
+  auto db = open_migrated(url, 1);
+  settle::crm::Records records(db);
+  const settle::crm::ObjectDef& invoices = *settle::crm::find_object("invoices");
+  std::vector<std::pair<std::string, std::string>> params{{"order_by", order_by}, {"limit", std::to_string(limit)}};
+  if (!filter.empty()) params.emplace_back("filter", filter);
+  auto query = settle::store::parse_list_query(invoices.spec, params);
+  if (!query) die("bad list query", query.error());
+  auto plan = records.explain_list(actor, invoices, *query);
+  if (!plan) die("explain failed", plan.error());
+  std::cout << json{{"plan", *plan}}.dump() << "\n";
+  return 0;
 }
 
 int create(const std::string& url, const settle::crm::Actor& actor, const std::string& body_text, double seconds,
@@ -336,11 +317,13 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::string db_url;
 
-  int invoice_count = 100'000, company_count = 200;
+  int invoice_count = 100'000, company_count = 200, workspace_count = 1;
   auto* seed_cmd = app.add_subcommand("seed", "Fill an empty database with one workspace of invoices");
   seed_cmd->add_option("--db", db_url, "sqlite:PATH or postgres://...")->required();
   seed_cmd->add_option("--invoices", invoice_count, "number of invoices")->check(CLI::PositiveNumber);
   seed_cmd->add_option("--companies", company_count, "number of companies")->check(CLI::PositiveNumber);
+  seed_cmd->add_option("--workspaces", workspace_count, "workspaces the companies and invoices are spread over")
+      ->check(CLI::Range(1, 1000));
 
   // The in-process baselines act as the workspace's API key would: an ADMIN without a user.
   std::string workspace, filter, order_by, body;
@@ -355,16 +338,23 @@ int main(int argc, char** argv) {
   };
   auto* list_cmd = app.add_subcommand("list", "Time Records::list on invoices in-process (no HTTP)");
   add_timing_options(list_cmd);
-  list_cmd->add_option("--filter", filter, "filter, as in ?filter=")->required();
+  list_cmd->add_option("--filter", filter, "filter, as in ?filter= (may be empty)");
   list_cmd->add_option("--order-by", order_by, "ordering, as in ?order_by=")->required();
   list_cmd->add_option("--limit", limit, "page size")->check(CLI::Range(1, 200));
+  auto* explain_cmd = app.add_subcommand("explain", "Print the database's plan of an invoice list");
+  explain_cmd->add_option("--db", db_url, "sqlite:PATH or postgres://...")->required();
+  explain_cmd->add_option("--workspace", workspace, "workspace id (from seed)")->required();
+  explain_cmd->add_option("--filter", filter, "filter, as in ?filter= (may be empty)");
+  explain_cmd->add_option("--order-by", order_by, "ordering, as in ?order_by=")->required();
+  explain_cmd->add_option("--limit", limit, "page size")->check(CLI::Range(1, 200));
   auto* create_cmd = app.add_subcommand("create", "Time Records::create of invoices in-process (no HTTP)");
   add_timing_options(create_cmd);
   create_cmd->add_option("--body", body, "the JSON body POST /rest/invoices would get")->required();
 
   CLI11_PARSE(app, argc, argv);
-  if (seed_cmd->parsed()) return seed(db_url, invoice_count, company_count);
+  if (seed_cmd->parsed()) return seed(db_url, invoice_count, company_count, workspace_count);
   settle::crm::Actor actor{workspace, "", "api key 'bench'", settle::crm::Role::Admin};
   if (list_cmd->parsed()) return list(db_url, actor, filter, order_by, limit, seconds, threads);
+  if (explain_cmd->parsed()) return explain(db_url, actor, filter, order_by, limit);
   return create(db_url, actor, body, seconds, threads);
 }

@@ -45,6 +45,16 @@ FieldDef ro(FieldDef d) {
   d.access = Access::ReadOnly;
   return d;
 }
+// A NOT NULL column (store/schema.cpp): sorted and paged without NULL handling.
+FieldDef not_null(FieldDef d) {
+  d.spec.nullable = false;
+  return d;
+}
+// A text column in the SQLite trigram table `table` (store/schema.cpp), for search.
+FieldDef searched_in(std::string table, FieldDef d) {
+  d.spec.sqlite_trigram_table = std::move(table);
+  return d;
+}
 
 std::vector<std::string> names_of(const auto& statuses) {
   std::vector<std::string> out;
@@ -59,10 +69,10 @@ ObjectDef object(std::string name, std::string singular, DocumentKind kind, std:
   o.kind = kind;
   o.has_line_items = kind == DocumentKind::Quote || kind == DocumentKind::Order || kind == DocumentKind::Invoice;
   o.spec.table = o.name;
-  o.fields.push_back(f("id", "id", FieldType::Id, Access::ReadOnly));
+  o.fields.push_back(not_null(f("id", "id", FieldType::Id, Access::ReadOnly)));
   for (auto& d : own) o.fields.push_back(std::move(d));
-  o.fields.push_back(f("createdAt", "created_at", FieldType::Timestamp, Access::ReadOnly));
-  o.fields.push_back(f("updatedAt", "updated_at", FieldType::Timestamp, Access::ReadOnly));
+  o.fields.push_back(not_null(f("createdAt", "created_at", FieldType::Timestamp, Access::ReadOnly)));
+  o.fields.push_back(not_null(f("updatedAt", "updated_at", FieldType::Timestamp, Access::ReadOnly)));
   o.fields.push_back(f("deletedAt", "deleted_at", FieldType::Timestamp, Access::ReadOnly));
   o.fields.push_back(ro(ref("createdBy", "created_by", "")));
   for (const auto& d : o.fields) o.spec.fields.push_back(d.spec);
@@ -75,7 +85,7 @@ std::vector<ObjectDef> build_catalog() {
   const auto invoice_statuses = names_of(billing::kAllInvoiceStatuses);
   std::vector<ObjectDef> c;
   c.push_back(object("companies", "company", DocumentKind::None,
-                     {required(text("name", "name", 300)), text("domainName", "domain_name", 300),
+                     {not_null(required(text("name", "name", 300))), text("domainName", "domain_name", 300),
                       text("address", "address"), ref("primaryContactId", "primary_contact_id", "people"),
                       ro(text("stripeCustomerId", "stripe_customer_id")),
                       ro(text("stripeDefaultPaymentMethod", "stripe_default_payment_method"))}));
@@ -95,10 +105,10 @@ std::vector<ObjectDef> build_catalog() {
                       f("startDate", "start_date", FieldType::Date), f("endDate", "end_date", FieldType::Date)}));
   c.push_back(object(
       "quotes", "quote", DocumentKind::Quote,
-      {ro(text("quoteNumber", "quote_number")), enumeration("status", "status", quote_statuses, Access::ReadOnly),
-       required(ref("companyId", "company_id", "companies")), ref("personId", "person_id", "people"),
-       text("currency", "currency", 3), money("subtotal", "subtotal", Access::ReadOnly),
-       money("taxAmount", "tax_amount"), money("total", "total", Access::ReadOnly),
+      {ro(text("quoteNumber", "quote_number")), not_null(enumeration("status", "status", quote_statuses, Access::ReadOnly)),
+       not_null(required(ref("companyId", "company_id", "companies"))), ref("personId", "person_id", "people"),
+       not_null(text("currency", "currency", 3)), money("subtotal", "subtotal", Access::ReadOnly),
+       money("taxAmount", "tax_amount"), not_null(money("total", "total", Access::ReadOnly)),
        f("expiresAt", "expires_at", FieldType::Timestamp),
        f("acceptedDate", "accepted_date", FieldType::Timestamp, Access::ReadOnly),
        f("expirationReminderSent", "expiration_reminder_sent", FieldType::Boolean, Access::ReadOnly),
@@ -112,24 +122,24 @@ std::vector<ObjectDef> build_catalog() {
       "orders", "order", DocumentKind::Order,
       {ro(text("orderNumber", "order_number")), f("orderDate", "order_date", FieldType::Timestamp),
        f("fulfillmentDate", "fulfillment_date", FieldType::Timestamp, Access::ReadOnly),
-       enumeration("status", "status", order_statuses, Access::ReadOnly), text("currency", "currency", 3),
+       not_null(enumeration("status", "status", order_statuses, Access::ReadOnly)), text("currency", "currency", 3),
        money("subtotal", "subtotal", Access::ReadOnly), money("taxAmount", "tax_amount"),
-       money("totalAmount", "total_amount", Access::ReadOnly), text("fulfillmentNotes", "fulfillment_notes", 10000),
-       text("shippingInfo", "shipping_info", 10000), required(ref("companyId", "company_id", "companies")),
+       not_null(money("totalAmount", "total_amount", Access::ReadOnly)), text("fulfillmentNotes", "fulfillment_notes", 10000),
+       text("shippingInfo", "shipping_info", 10000), not_null(required(ref("companyId", "company_id", "companies"))),
        ro(ref("quoteId", "quote_id", "quotes")), ro(ref("invoiceId", "invoice_id", "invoices")),
        ref("projectId", "project_id", "projects"), ro(text("stripeQuoteId", "stripe_quote_id")),
        ro(text("stripeCustomerId", "stripe_customer_id")), ro(text("stripeInvoiceId", "stripe_invoice_id"))}));
   c.push_back(object(
       "invoices", "invoice", DocumentKind::Invoice,
-      {ro(text("invoiceNumber", "invoice_number")),
-       enumeration("status", "status", invoice_statuses, Access::ReadOnly),
-       required(ref("companyId", "company_id", "companies")), ro(ref("orderId", "order_id", "orders")),
+      {searched_in("invoices_search", ro(text("invoiceNumber", "invoice_number"))),
+       not_null(enumeration("status", "status", invoice_statuses, Access::ReadOnly)),
+       not_null(required(ref("companyId", "company_id", "companies"))), ro(ref("orderId", "order_id", "orders")),
        ref("projectId", "project_id", "projects"), f("issueDate", "issue_date", FieldType::Date),
-       f("dueDate", "due_date", FieldType::Date), text("currency", "currency", 3),
-       money("subtotal", "subtotal", Access::ReadOnly), money("taxAmount", "tax_amount"),
-       money("total", "total", Access::ReadOnly), money("amountPaid", "amount_paid", Access::ReadOnly),
-       money("amountRefunded", "amount_refunded", Access::ReadOnly),
-       money("amountDue", "amount_due", Access::ReadOnly), text("notes", "notes", 10000), text("terms", "terms", 10000),
+       f("dueDate", "due_date", FieldType::Date), not_null(text("currency", "currency", 3)),
+       not_null(money("subtotal", "subtotal", Access::ReadOnly)), not_null(money("taxAmount", "tax_amount")),
+       not_null(money("total", "total", Access::ReadOnly)), not_null(money("amountPaid", "amount_paid", Access::ReadOnly)),
+       not_null(money("amountRefunded", "amount_refunded", Access::ReadOnly)),
+       not_null(money("amountDue", "amount_due", Access::ReadOnly)), searched_in("invoices_search", text("notes", "notes", 10000)), text("terms", "terms", 10000),
        ro(text("stripeInvoiceId", "stripe_invoice_id")), ro(text("stripeCustomerId", "stripe_customer_id")),
        ro(text("stripePaymentIntentId", "stripe_payment_intent_id")),
        ro(text("stripeChargeId", "stripe_charge_id")), ro(text("stripeInvoiceUrl", "stripe_invoice_url")),

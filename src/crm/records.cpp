@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <unordered_map>
 
 #include "common/crypto.hpp"
@@ -404,21 +405,52 @@ void Records::notify(Tx& tx, const Actor& actor, const ObjectDef& object, Record
   observer_->on_change(tx, actor, object, change, before, *after);
 }
 
+namespace {
+
+// The two statements of a list page: the page itself (limit + 1 rows, to learn whether
+// another follows) and its count, capped one past kExactCountLimit: an index range of ten
+// thousand entries is a millisecond, where counting every match of a broad filter over a
+// million rows is not.
+struct ListStatements {
+  std::string page, count;
+  store::Params page_params, count_params;
+};
+
+ListStatements list_statements(const Actor& actor, const ObjectDef& object, const store::ListQuery& query,
+                               store::Dialect dialect) {
+  // Soft-deleted records are hidden unless the filter asks about deletedAt (Twenty's rule).
+  bool with_deleted = query.filter && mentions_field(*query.filter, "deletedAt");
+  std::string scope = " WHERE workspace_id = :ws" + std::string(with_deleted ? "" : " AND deleted_at IS NULL");
+  ListStatements out;
+  store::SqlFragment where = store::compile_where(query, dialect);
+  out.page_params = named(where.params, 1);
+  out.page_params.emplace_back("ws", actor.workspace_id);
+  out.page_params.emplace_back("lim", std::int64_t{query.limit + 1});
+  out.page = select_columns(object) + scope + " AND (" + where.sql + ") " + store::compile_order_by(query, dialect) +
+             " LIMIT :lim";
+
+  std::string filter_sql = "1=1";
+  out.count_params = {{"ws", actor.workspace_id}};
+  if (query.filter) {
+    auto f = store::compile_filter(*query.filter, dialect);
+    filter_sql = f.sql;
+    auto p = named(f.params, 1);
+    out.count_params.insert(out.count_params.end(), p.begin(), p.end());
+  }
+  out.count_params.emplace_back("cap", kExactCountLimit + 1);
+  out.count = "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM " + object.spec.table + scope + " AND (" + filter_sql +
+              ") LIMIT :cap) capped";
+  return out;
+}
+
+}  // namespace
+
 Result<Page> Records::list(const Actor& actor, const ObjectDef& object, const store::ListQuery& query) {
   // The page and its totalCount in one read transaction, which is one snapshot, so that
   // they agree while records are created or deleted beside them.
   return db_->read<Page>([&](Tx& tx) -> Result<Page> {
-    // Soft-deleted records are hidden unless the filter asks about deletedAt (Twenty's rule).
-    bool with_deleted = query.filter && mentions_field(*query.filter, "deletedAt");
-    std::string scope = " WHERE workspace_id = :ws" + std::string(with_deleted ? "" : " AND deleted_at IS NULL");
-
-    store::SqlFragment where = store::compile_where(query, tx.dialect());
-    store::Params params = named(where.params, 1);
-    params.emplace_back("ws", actor.workspace_id);
-    params.emplace_back("lim", std::int64_t{query.limit + 1});
-    Rows rows = tx.query(select_columns(object) + scope + " AND (" + where.sql + ") " +
-                             store::compile_order_by(query, tx.dialect()) + " LIMIT :lim",
-                         params);
+    const ListStatements sql = list_statements(actor, object, query, tx.dialect());
+    Rows rows = tx.query(sql.page, sql.page_params);
 
     Page page;
     bool more = rows.size() > static_cast<size_t>(query.limit);
@@ -452,18 +484,39 @@ Result<Page> Records::list(const Actor& actor, const ObjectDef& object, const st
       page.end_cursor = cursor_of(rows.size() - 1);
     }
 
-    std::string filter_sql = "1=1";
-    store::Params count_params{{"ws", actor.workspace_id}};
-    if (query.filter) {
-      auto f = store::compile_filter(*query.filter, tx.dialect());
-      filter_sql = f.sql;
-      auto p = named(f.params, 1);
-      count_params.insert(count_params.end(), p.begin(), p.end());
-    }
-    Rows count = tx.query("SELECT COUNT(*) AS n FROM " + object.spec.table + scope + " AND (" + filter_sql + ")",
-                          count_params);
-    page.total_count = RowView(count, 0).integer("n");
+    Rows count = tx.query(sql.count, sql.count_params);
+    std::int64_t n = RowView(count, 0).integer("n");
+    page.total_count_exact = n <= kExactCountLimit;
+    page.total_count = std::min(n, kExactCountLimit);
     return page;
+  });
+}
+
+Result<std::vector<std::string>> Records::explain_list(const Actor& actor, const ObjectDef& object,
+                                                       const store::ListQuery& query) {
+  return db_->read<std::vector<std::string>>([&](Tx& tx) -> Result<std::vector<std::string>> {
+    const ListStatements sql = list_statements(actor, object, query, tx.dialect());
+    const bool sqlite = tx.dialect() == store::Dialect::Sqlite;
+    std::vector<std::string> lines;
+    auto explain = [&](const std::string& title, const std::string& statement, const store::Params& params) {
+      lines.push_back(title);
+      Rows plan = tx.query((sqlite ? "EXPLAIN QUERY PLAN " : "EXPLAIN ") + statement, params);
+      // SQLite: (id, parent, notused, detail), indented by depth; PostgreSQL: one text column.
+      std::map<std::int64_t, int> depth;
+      for (size_t i = 0; i < plan.size(); ++i) {
+        RowView row(plan, i);
+        if (!sqlite) {
+          lines.push_back("  " + row.text(plan.columns.front()));
+          continue;
+        }
+        int d = depth.count(row.integer("parent")) ? depth[row.integer("parent")] + 1 : 0;
+        depth[row.integer("id")] = d;
+        lines.push_back(std::string(static_cast<size_t>(2 + 2 * d), ' ') + row.text("detail"));
+      }
+    };
+    explain("page:", sql.page, sql.page_params);
+    explain("count:", sql.count, sql.count_params);
+    return lines;
   });
 }
 

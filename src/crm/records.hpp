@@ -67,14 +67,23 @@ struct Page {
   bool has_next_page = false;
   bool has_previous_page = false;
   std::optional<std::string> start_cursor, end_cursor;
+  // Exact up to kExactCountLimit matches; above it the count stops there (total_count_exact
+  // false: "at least"), so a page of a million-row list does not count a million rows.
   std::int64_t total_count = 0;
+  bool total_count_exact = true;
 };
+
+inline constexpr std::int64_t kExactCountLimit = 10'000;
 
 class Records {
  public:
   explicit Records(std::shared_ptr<store::Database> db);
 
   Result<Page> list(const Actor& actor, const ObjectDef& object, const store::ListQuery& query);
+  // The database's plan for list()'s two statements (EXPLAIN QUERY PLAN on SQLite, EXPLAIN
+  // on PostgreSQL), one line per plan node: what docs/performance.md shows for each list.
+  Result<std::vector<std::string>> explain_list(const Actor& actor, const ObjectDef& object,
+                                                const store::ListQuery& query);
   Result<json> get(const Actor& actor, const ObjectDef& object, std::string_view id);
   Result<json> create(const Actor& actor, const ObjectDef& object, const json& body);
   Result<json> update(const Actor& actor, const ObjectDef& object, std::string_view id, const json& patch);

@@ -112,7 +112,8 @@ json page_json(const crm::Page& p) {
            {{"hasNextPage", p.has_next_page},
             {"hasPreviousPage", p.has_previous_page},
             {"startCursor", p.start_cursor ? json(*p.start_cursor) : json(nullptr)},
-            {"endCursor", p.end_cursor ? json(*p.end_cursor) : json(nullptr)}}},
+            {"endCursor", p.end_cursor ? json(*p.end_cursor) : json(nullptr)},
+            {"totalCountExact", p.total_count_exact}}},
           {"totalCount", p.total_count}};
 }
 

@@ -143,7 +143,11 @@ json build_openapi(const std::vector<ApiRoute>& routes) {
                           {{"hasNextPage", {{"type", "boolean"}}},
                            {"hasPreviousPage", {{"type", "boolean"}}},
                            {"startCursor", {{"type", "string"}, {"nullable", true}}},
-                           {"endCursor", {{"type", "string"}, {"nullable", true}}}}}};
+                           {"endCursor", {{"type", "string"}, {"nullable", true}}},
+                           {"totalCountExact",
+                            {{"type", "boolean"},
+                             {"description", "false when more than 10,000 records match: totalCount is then "
+                                             "10000, meaning at least that many"}}}}}};
   schemas["LineItem"] = {{"type", "object"},
                          {"properties",
                           {{"description", {{"type", "string"}, {"maxLength", 500}}},

@@ -98,6 +98,12 @@ class Database {
 
   // Applies pending migrations; safe to call from several instances at once.
   Status migrate();
+  // Refreshes the query planner's statistics. SQLite gathers none by itself, and without
+  // them it guesses between the list indexes (store/schema.cpp); ANALYZE with a sampling
+  // limit takes a fraction of a second at a million rows. PostgreSQL's autovacuum keeps its
+  // own, so there this does nothing. settle serve calls it at start-up.
+  Status refresh_statistics();
+
   // Highest applied migration version (0 for an empty database).
   Result<int> schema_version();
 

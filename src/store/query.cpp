@@ -743,6 +743,21 @@ std::string escape_like(std::string_view text) {
 // standard_conforming_strings has been on by default since 9.1).
 constexpr std::string_view kLikeEscape = " ESCAPE '\\'";
 
+// "rowid IN (<the FTS5 trigram table's matches>) AND " before a SQLite LIKE on an indexed
+// column, or "". The trigram table matches LIKE without case (a superset of both `like` and
+// `ilike`), and the plain LIKE after it decides, so the answer is the same with or without
+// it. A pattern with a backslash escape is left to the plain LIKE: FTS5 takes LIKE without
+// ESCAPE. A pattern with fewer than three characters between wildcards still works but
+// scans the trigram table.
+std::string trigram_candidates(const FilterCondition& c, Dialect dialect, ParamWriter& params) {
+  const std::string& table = c.field->sqlite_trigram_table;
+  if (dialect != Dialect::Sqlite || table.empty()) return "";
+  const auto* pattern = std::get_if<std::string>(&c.values.front());
+  if (pattern == nullptr || pattern->find('\\') != std::string::npos) return "";
+  return "rowid IN (SELECT rowid FROM " + table + " WHERE " + c.field->column + " LIKE " + params.bind(*pattern) +
+         ") AND ";
+}
+
 std::string compile_condition(const FilterCondition& c, Dialect dialect, ParamWriter& params) {
   const std::string& col = c.field->column;
   auto scalar = [&](std::string_view sql_op) {
@@ -777,13 +792,21 @@ std::string compile_condition(const FilterCondition& c, Dialect dialect, ParamWr
     case FilterOp::EndsWith:
       return col + " LIKE " + params.bind("%" + escape_like(std::get<std::string>(c.values.front()))) +
              std::string(kLikeEscape);
-    case FilterOp::Like:
-      return col + " LIKE " + params.bind(c.values.front()) + std::string(kLikeEscape);
-    case FilterOp::Ilike:
+    case FilterOp::Like: {
+      std::string candidates = trigram_candidates(c, dialect, params);
+      std::string like = col + " LIKE " + params.bind(c.values.front()) + std::string(kLikeEscape);
+      return candidates.empty() ? like : "(" + candidates + like + ")";
+    }
+    case FilterOp::Ilike: {
       if (dialect == Dialect::Postgres) {
+        // pg_trgm's GIN index (store/schema.cpp) serves ILIKE as it is.
         return col + " ILIKE " + params.bind(c.values.front()) + std::string(kLikeEscape);
       }
-      return "lower(" + col + ") LIKE lower(" + params.bind(c.values.front()) + ")" + std::string(kLikeEscape);
+      std::string candidates = trigram_candidates(c, dialect, params);
+      std::string like =
+          "lower(" + col + ") LIKE lower(" + params.bind(c.values.front()) + ")" + std::string(kLikeEscape);
+      return candidates.empty() ? like : "(" + candidates + like + ")";
+    }
   }
   return "1=0";
 }
@@ -809,8 +832,9 @@ std::string compile_node(const FilterNode& node, Dialect dialect, ParamWriter& p
   return "1=0";
 }
 
-// Ids are never NULL, so their keys need no NULL handling in ORDER BY or in the keyset.
-bool nullable(const SortKey& key) { return key.field->type != FieldType::Id; }
+// NOT NULL columns (ids, timestamps of record, amounts) need no NULL handling in ORDER BY or
+// in the keyset.
+bool nullable(const SortKey& key) { return key.field->nullable; }
 
 SortKey reversed(const SortKey& key) { return {key.field, !key.descending, !key.nulls_first}; }
 
@@ -842,6 +866,17 @@ std::string keyset_after(const std::vector<SortKey>& order, const Cursor& cursor
   return "(" + after + " OR " + tie_broken + ")";
 }
 
+// A redundant range on the first key (`col >= v` ascending, `col <= v` descending) AND-ed
+// before the nested keyset: neither planner can start an index scan from the OR-expansion,
+// but both can from this, so page N costs what page 1 does. Only for a NOT NULL first key
+// (a nullable one's "after" includes the NULLs, which no single range holds).
+std::optional<std::string> leading_bound(const std::vector<SortKey>& order, const Cursor& cursor,
+                                         ParamWriter& params) {
+  if (order.size() < 2 || nullable(order[0]) || std::holds_alternative<std::nullptr_t>(cursor.values[0]))
+    return std::nullopt;
+  return order[0].field->column + (order[0].descending ? " <= " : " >= ") + params.bind(cursor.values[0]);
+}
+
 std::string sort_key_sql(const SortKey& key) {
   std::string sql = key.field->column + (key.descending ? " DESC" : " ASC");
   if (nullable(key)) sql += key.nulls_first ? " NULLS FIRST" : " NULLS LAST";
@@ -849,7 +884,7 @@ std::string sort_key_sql(const SortKey& key) {
 }
 
 bool value_fits(const FieldSpec& field, const nlohmann::json& value) {
-  if (value.is_null()) return field.type != FieldType::Id;
+  if (value.is_null()) return field.nullable;
   switch (field.type) {
     case FieldType::Integer:
       return value.is_number_integer() &&
@@ -935,7 +970,8 @@ Result<std::vector<SortKey>> parse_order_by(const ObjectSpec& spec, std::string_
     if (pos >= text.size()) return fail(positioned("expected a field name after ','", pos, kParam));
   }
   if (std::none_of(order.begin(), order.end(), [&](const SortKey& key) { return key.field == id; })) {
-    order.push_back({id, /*descending=*/false, /*nulls_first=*/true});
+    const bool descending = !order.empty() && order.back().descending;
+    order.push_back({id, descending, /*nulls_first=*/true});
   }
   return order;
 }
@@ -1034,11 +1070,15 @@ SqlFragment compile_where(const ListQuery& query, Dialect dialect, int first_par
   ParamWriter params(first_param_index);
   std::vector<std::string> parts;
   if (query.filter) parts.push_back(compile_node(*query.filter, dialect, params));
-  if (query.after) parts.push_back(keyset_after(query.order, *query.after, 0, params));
+  if (query.after) {
+    if (auto bound = leading_bound(query.order, *query.after, params)) parts.push_back(*bound);
+    parts.push_back(keyset_after(query.order, *query.after, 0, params));
+  }
   if (query.before) {
     // "Before X in this ordering" is "after X in the reversed ordering".
     std::vector<SortKey> reversed_order;
     for (const SortKey& key : query.order) reversed_order.push_back(reversed(key));
+    if (auto bound = leading_bound(reversed_order, *query.before, params)) parts.push_back(*bound);
     parts.push_back(keyset_after(reversed_order, *query.before, 0, params));
   }
   SqlFragment out;

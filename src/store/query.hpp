@@ -59,6 +59,13 @@ struct FieldSpec {
   std::vector<std::string> enum_values;  // for Enum
   bool filterable = true;
   bool sortable = true;
+  // False for NOT NULL columns: their ORDER BY needs no NULLS clause and their keyset no
+  // IS NULL branches, which is what lets both planners walk an index for the page.
+  bool nullable = true;
+  // SQLite only: the FTS5 trigram table (store/schema.cpp) that indexes this column by the
+  // record's rowid. `like`/`ilike` then find their candidates there and check them with the
+  // plain LIKE, so a search among a million rows reads the few that can match.
+  std::string sqlite_trigram_table;
 };
 
 struct ObjectSpec {               // one REST object, e.g. "invoices"
@@ -141,7 +148,9 @@ Result<ListQuery> parse_list_query(
 // where ("at position N", 1-based) and carry details {"position": N}.
 Result<FilterNode> parse_filter(const ObjectSpec& spec, std::string_view text);
 
-// Parses one `order_by` value and appends the id tie-breaker (ascending) unless present.
+// Parses one `order_by` value and appends the id tie-breaker unless present, in the
+// direction of the last key (ascending when there is none), so that an index on
+// (workspace_id, key, id) yields the whole ordering in one scan, forwards or backwards.
 Result<std::vector<SortKey>> parse_order_by(const ObjectSpec& spec, std::string_view text);
 
 // Decodes a cursor made by encode_cursor() for the same ordering fields. `param` names the

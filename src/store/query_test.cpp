@@ -27,12 +27,13 @@ const ObjectSpec& deals() {
   static const ObjectSpec spec{
       "deals",
       {
-          {"id", "id", FieldType::Id, {}},
+          {"id", "id", FieldType::Id, {}, true, true, /*nullable=*/false},
           {"name", "name", FieldType::Text, {}},
           {"amount", "amount", FieldType::Integer, {}},
           {"closed", "is_closed", FieldType::Boolean, {}},
           {"closesAt", "closes_at", FieldType::Timestamp, {}},
           {"dueOn", "due_on", FieldType::Date, {}},
+      {"openedAt", "opened_at", FieldType::Timestamp, {}, true, true, /*nullable=*/false},
           {"stage", "stage", FieldType::Enum, {"Open", "Won", "Lost"}},
           {"secret", "secret", FieldType::Text, {}, /*filterable=*/false, /*sortable=*/false},
       }};
@@ -428,8 +429,11 @@ TEST(OrderByParse, DirectionsAndIdTieBreaker) {
       {"amount", "ORDER BY amount ASC NULLS FIRST, id ASC"},
       {"amount[AscNullsFirst]", "ORDER BY amount ASC NULLS FIRST, id ASC"},
       {"amount[AscNullsLast]", "ORDER BY amount ASC NULLS LAST, id ASC"},
-      {"amount[DescNullsFirst]", "ORDER BY amount DESC NULLS FIRST, id ASC"},
-      {"amount[DescNullsLast]", "ORDER BY amount DESC NULLS LAST, id ASC"},
+      {"amount[DescNullsFirst]", "ORDER BY amount DESC NULLS FIRST, id DESC"},
+      {"amount[DescNullsLast]", "ORDER BY amount DESC NULLS LAST, id DESC"},
+      // A NOT NULL column has no NULLS clause (an index on (key, id) then serves either direction).
+      {"openedAt[DescNullsLast]", "ORDER BY opened_at DESC, id DESC"},
+      {"openedAt[AscNullsLast]", "ORDER BY opened_at ASC, id ASC"},
       {"closesAt[DescNullsLast],name", "ORDER BY closes_at DESC NULLS LAST, name ASC NULLS FIRST, id ASC"},
       {" closesAt [ DescNullsLast ] , name ", "ORDER BY closes_at DESC NULLS LAST, name ASC NULLS FIRST, id ASC"},
       {"  closesAt[DescNullsLast] ,  name  ", "ORDER BY closes_at DESC NULLS LAST, name ASC NULLS FIRST, id ASC"},
@@ -458,7 +462,7 @@ TEST(OrderByParse, SortKeysCarryDirection) {
   EXPECT_TRUE((*order)[0].descending);
   EXPECT_FALSE((*order)[0].nulls_first);
   EXPECT_EQ((*order)[1].field, deals().find("id"));
-  EXPECT_FALSE((*order)[1].descending);
+  EXPECT_TRUE((*order)[1].descending);  // the tie-breaker follows the key before it
 }
 
 TEST(OrderByParse, ErrorsNameTheParameter) {
@@ -625,23 +629,35 @@ TEST(CursorKeyset, ExactPredicateForEachDirectionAndNullPlacement) {
        {integer(100), integer(100), text("d1")}},
       {"amount[AscNullsLast]", {integer(100), text("d1")},
        "((amount > :p1 OR amount IS NULL) OR (amount = :p2 AND id > :p3))", {integer(100), integer(100), text("d1")}},
-      {"amount[DescNullsFirst]", {integer(100), text("d1")}, "(amount < :p1 OR (amount = :p2 AND id > :p3))",
+      {"amount[DescNullsFirst]", {integer(100), text("d1")}, "(amount < :p1 OR (amount = :p2 AND id < :p3))",
        {integer(100), integer(100), text("d1")}},
       {"amount[DescNullsLast]", {integer(100), text("d1")},
-       "((amount < :p1 OR amount IS NULL) OR (amount = :p2 AND id > :p3))", {integer(100), integer(100), text("d1")}},
+       "((amount < :p1 OR amount IS NULL) OR (amount = :p2 AND id < :p3))", {integer(100), integer(100), text("d1")}},
       // NULL cursor value
       {"amount[AscNullsFirst]", {nullptr, text("d1")}, "(amount IS NOT NULL OR (amount IS NULL AND id > :p1))",
        {text("d1")}},
       {"amount[AscNullsLast]", {nullptr, text("d1")}, "(amount IS NULL AND id > :p1)", {text("d1")}},
-      {"amount[DescNullsFirst]", {nullptr, text("d1")}, "(amount IS NOT NULL OR (amount IS NULL AND id > :p1))",
+      {"amount[DescNullsFirst]", {nullptr, text("d1")}, "(amount IS NOT NULL OR (amount IS NULL AND id < :p1))",
        {text("d1")}},
-      {"amount[DescNullsLast]", {nullptr, text("d1")}, "(amount IS NULL AND id > :p1)", {text("d1")}},
+      {"amount[DescNullsLast]", {nullptr, text("d1")}, "(amount IS NULL AND id < :p1)", {text("d1")}},
       // mixed directions over two keys, and id alone
       {"amount[DescNullsLast],name[AscNullsFirst]",
        {integer(7), text("b"), text("d1")},
        "((amount < :p1 OR amount IS NULL) OR (amount = :p2 AND (name > :p3 OR (name = :p4 AND id > :p5))))",
        {integer(7), integer(7), text("b"), text("b"), text("d1")}},
       {"id[DescNullsLast]", {text("d1")}, "id < :p1", {text("d1")}},
+      // a NOT NULL first key: the range that lets an index scan start at the cursor, then
+      // the exact predicate
+      {"openedAt[DescNullsLast]",
+       {text("2026-01-02T00:00:00.000Z"), text("d1")},
+       "opened_at <= :p1 AND (opened_at < :p2 OR (opened_at = :p3 AND id < :p4))",
+       {text("2026-01-02T00:00:00.000Z"), text("2026-01-02T00:00:00.000Z"), text("2026-01-02T00:00:00.000Z"),
+        text("d1")}},
+      {"openedAt[AscNullsFirst]",
+       {text("2026-01-02T00:00:00.000Z"), text("d1")},
+       "opened_at >= :p1 AND (opened_at > :p2 OR (opened_at = :p3 AND id > :p4))",
+       {text("2026-01-02T00:00:00.000Z"), text("2026-01-02T00:00:00.000Z"), text("2026-01-02T00:00:00.000Z"),
+        text("d1")}},
   };
   for (const KeysetCase& c : cases) {
     SCOPED_TRACE(c.order_by);

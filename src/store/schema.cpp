@@ -1,6 +1,6 @@
 // Versioned migrations. Each migration is a list of statements valid on both SQLite 3.40
 // and PostgreSQL 15 (TEXT, BIGINT, INTEGER only; timestamps as canonical ISO text; booleans
-// as 0/1). Every table is keyed by workspace_id first, and references between records are
+// as 0/1; the one dialect difference, NULLS FIRST in an index, is a marker). Every table is keyed by workspace_id first, and references between records are
 // composite (workspace_id, id) foreign keys, so a record can never point into another
 // workspace and the data can later be distributed by workspace.
 // Never edit a released migration: add a new one.
@@ -15,6 +15,9 @@ struct Migration {
   int version;
   const char* name;
   std::vector<const char*> statements;
+  // Run after `statements`, on that database only: the two differ in their text indexes.
+  std::vector<const char*> sqlite_only = {};
+  std::vector<const char*> postgres_only = {};
 };
 
 // Columns shared by every CRM record table.
@@ -22,6 +25,7 @@ struct Migration {
   "workspace_id TEXT NOT NULL REFERENCES workspaces(id), id TEXT NOT NULL, "    \
   "created_at TEXT NOT NULL, updated_at TEXT NOT NULL, deleted_at TEXT, "       \
   "created_by TEXT, "
+#define SETTLE_NULLS_FIRST "\x01NULLS_FIRST\x01"
 
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kMigrations = {
@@ -382,11 +386,83 @@ const std::vector<Migration>& migrations() {
            "ALTER TABLE quotes ADD COLUMN terms TEXT",
            "ALTER TABLE invoices ADD COLUMN terms TEXT",
        }},
+      {9,
+       "list indexes",
+       {
+           // One index per list the web UI makes (docs/performance.md shows each plan):
+           // workspace_id first, then the filtered or sorted column, then id, the keyset's
+           // tie-breaker, so a page is one index range read in order and LIMIT stops it.
+           // Partial on live rows: every list says deleted_at IS NULL.
+           "CREATE INDEX invoices_list_created ON invoices (workspace_id, created_at, id) WHERE deleted_at IS NULL",
+           "CREATE INDEX invoices_list_status_created ON invoices (workspace_id, status, created_at, id) "
+           "WHERE deleted_at IS NULL",
+           "CREATE INDEX invoices_list_status ON invoices (workspace_id, status, id) WHERE deleted_at IS NULL",
+           "CREATE INDEX invoices_list_company ON invoices (workspace_id, company_id, id) WHERE deleted_at IS NULL",
+           "CREATE INDEX invoices_list_total ON invoices (workspace_id, total, id) WHERE deleted_at IS NULL",
+           "CREATE INDEX invoices_list_currency_total ON invoices (workspace_id, currency, total, id) "
+           "WHERE deleted_at IS NULL",
+           "CREATE INDEX invoices_list_status_currency_total ON invoices (workspace_id, status, currency, total, id) "
+           "WHERE deleted_at IS NULL",
+           "CREATE INDEX invoices_list_amount_due ON invoices (workspace_id, amount_due, id) WHERE deleted_at IS NULL",
+           "CREATE INDEX invoices_list_number ON invoices (workspace_id, invoice_number" SETTLE_NULLS_FIRST
+           ", id) WHERE deleted_at IS NULL",
+           "CREATE INDEX invoices_list_due ON invoices (workspace_id, due_date" SETTLE_NULLS_FIRST
+           ", id) WHERE deleted_at IS NULL",
+           "CREATE INDEX invoices_list_issue ON invoices (workspace_id, issue_date" SETTLE_NULLS_FIRST
+           ", id) WHERE deleted_at IS NULL",
+           "CREATE INDEX quotes_list_created ON quotes (workspace_id, created_at, id) WHERE deleted_at IS NULL",
+           "CREATE INDEX orders_list_created ON orders (workspace_id, created_at, id) WHERE deleted_at IS NULL",
+           "CREATE INDEX payments_list_received ON payments (workspace_id, received_at" SETTLE_NULLS_FIRST
+           ", id) WHERE deleted_at IS NULL",
+           "CREATE INDEX companies_list_name ON companies (workspace_id, name, id) WHERE deleted_at IS NULL",
+       },
+       // The UI's search is a substring match (ilike '%text%') on the number and the notes,
+       // which no B-tree serves: trigram indexes do (store/query.hpp says how they are used).
+       {
+           // External content: the trigrams only, keyed by the invoice's rowid, kept by
+           // triggers. (A VACUUM may renumber rowids of a table without an INTEGER PRIMARY
+           // KEY; after one, INSERT INTO invoices_search(invoices_search) VALUES('rebuild').)
+           "CREATE VIRTUAL TABLE invoices_search USING fts5(invoice_number, notes, content='invoices', "
+           "content_rowid='rowid', tokenize='trigram')",
+           "INSERT INTO invoices_search (invoices_search) VALUES ('rebuild')",
+           "CREATE TRIGGER invoices_search_insert AFTER INSERT ON invoices BEGIN "
+           "INSERT INTO invoices_search (rowid, invoice_number, notes) VALUES (new.rowid, new.invoice_number, "
+           "new.notes); END",
+           "CREATE TRIGGER invoices_search_delete AFTER DELETE ON invoices BEGIN "
+           "INSERT INTO invoices_search (invoices_search, rowid, invoice_number, notes) "
+           "VALUES ('delete', old.rowid, old.invoice_number, old.notes); END",
+           "CREATE TRIGGER invoices_search_update AFTER UPDATE OF invoice_number, notes ON invoices BEGIN "
+           "INSERT INTO invoices_search (invoices_search, rowid, invoice_number, notes) "
+           "VALUES ('delete', old.rowid, old.invoice_number, old.notes); "
+           "INSERT INTO invoices_search (rowid, invoice_number, notes) VALUES (new.rowid, new.invoice_number, "
+           "new.notes); END",
+       },
+       {
+           // pg_trgm ships with PostgreSQL and is a trusted extension: the database's owner
+           // may create it.
+           "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+           "CREATE INDEX invoices_search_number ON invoices USING gin (invoice_number gin_trgm_ops)",
+           "CREATE INDEX invoices_search_notes ON invoices USING gin (notes gin_trgm_ops)",
+       }},
   };
   return kMigrations;
 }
 
 #undef SETTLE_RECORD_COLUMNS
+#undef SETTLE_NULLS_FIRST
+
+// Marks where PostgreSQL needs NULLS FIRST in an index on a nullable column: SQLite sorts
+// NULLs first, so its index scans give AscNullsFirst forwards and DescNullsLast backwards,
+// and PostgreSQL's give the same only when told (its default is NULLS LAST).
+constexpr std::string_view kNullsFirstMarker = "\x01NULLS_FIRST\x01";
+
+std::string for_dialect(std::string_view statement, Dialect dialect) {
+  std::string out(statement);
+  for (auto at = out.find(kNullsFirstMarker); at != std::string::npos; at = out.find(kNullsFirstMarker)) {
+    out.replace(at, kNullsFirstMarker.size(), dialect == Dialect::Postgres ? " NULLS FIRST" : "");
+  }
+  return out;
+}
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
@@ -411,7 +487,8 @@ Status Database::migrate() {
     int count = 0;
     for (const auto& m : migrations()) {
       if (m.version <= current) continue;
-      for (const char* stmt : m.statements) tx.exec(stmt);
+      for (const char* stmt : m.statements) tx.exec(for_dialect(stmt, tx.dialect()));
+      for (const char* stmt : tx.dialect() == Dialect::Sqlite ? m.sqlite_only : m.postgres_only) tx.exec(stmt);
       tx.exec(kInsertMigration, {{"version", std::int64_t{m.version}}, {"name", std::string(m.name)},
                                  {"at", now_timestamp()}});
       ++count;
@@ -420,6 +497,18 @@ Status Database::migrate() {
   });
   if (!applied) return fail(applied.error());
   if (*applied > 0) spdlog::info("applied {} migration(s) to {}", *applied, url_for_log_);
+  return {};
+}
+
+Status Database::refresh_statistics() {
+  if (dialect_ != Dialect::Sqlite) return {};
+  auto done = write<int>([&](Tx& tx) -> Result<int> {
+    // Rows examined per index: enough to rank the list indexes, without reading them whole.
+    tx.exec("PRAGMA analysis_limit = 1000");
+    tx.exec("ANALYZE");
+    return 0;
+  });
+  if (!done) return fail(done.error());
   return {};
 }
 

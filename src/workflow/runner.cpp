@@ -591,7 +591,7 @@ class StepRunner {
     if (!page) return fail(page.error());
     json first = page->records.empty() ? json(nullptr) : page->records[0];
     return json{{"records", page->records}, {"count", page->records.size()}, {"first", first},
-                {"totalCount", page->total_count}};
+                {"totalCount", page->total_count}, {"totalCountExact", page->total_count_exact}};
   }
 
   // WF-003: the quotes that expire now, each with its follow-up task (Records does both).

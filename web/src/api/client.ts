@@ -23,6 +23,14 @@ export interface PageInfo {
   hasPreviousPage: boolean;
   startCursor: string | null;
   endCursor: string | null;
+  /** false when more than 10,000 records match: totalCount is then a lower bound. */
+  totalCountExact?: boolean;
+}
+
+/** "10,000+" when the server stopped counting, the exact count otherwise. */
+export function countText(r: ListResponse<unknown>): string {
+  const n = r.totalCount.toLocaleString('en-US');
+  return r.pageInfo.totalCountExact === false ? `${n}+` : n;
 }
 export interface ListResponse<T> {
   data: T[];

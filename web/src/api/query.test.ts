@@ -88,10 +88,10 @@ describe('listQueryString', () => {
 describe('nextSort', () => {
   it('cycles none → asc → desc → none', () => {
     const a = nextSort(null, 'total');
-    expect(a).toEqual({ field: 'total', direction: 'AscNullsLast' });
+    expect(a).toEqual({ field: 'total', direction: 'AscNullsFirst' });
     const d = nextSort(a, 'total');
     expect(d).toEqual({ field: 'total', direction: 'DescNullsLast' });
     expect(nextSort(d, 'total')).toBeNull();
-    expect(nextSort(d, 'name')).toEqual({ field: 'name', direction: 'AscNullsLast' });
+    expect(nextSort(d, 'name')).toEqual({ field: 'name', direction: 'AscNullsFirst' });
   });
 });

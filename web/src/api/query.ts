@@ -109,7 +109,8 @@ export function listQueryString(p: ListParams): string {
 
 /** Toggles a column's sort: none → ascending → descending → none. */
 export function nextSort(current: OrderBy | null, field: string): OrderBy | null {
-  if (!current || current.field !== field) return { field, direction: 'AscNullsLast' };
+  // AscNullsFirst and DescNullsLast: the two orders an index yields on SQLite and PostgreSQL.
+  if (!current || current.field !== field) return { field, direction: 'AscNullsFirst' };
   if (current.direction.startsWith('Asc')) return { field, direction: 'DescNullsLast' };
   return null;
 }

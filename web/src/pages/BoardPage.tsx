@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { useList } from '../api/hooks';
-import { ApiError } from '../api/client';
+import { ApiError, countText } from '../api/client';
 import { mutate } from '../api/store';
 import { OBJECT_BY_NAME } from '../lib/objects';
 import { ORDER_STATUSES, PROJECT_STATUSES, boardMove, explainRefusal } from '../lib/lifecycle';
@@ -130,7 +130,7 @@ function Column({
     >
       <header className="board-col-head">
         <h2>{status}</h2>
-        <span className="count">{data?.totalCount ?? '…'}</span>
+        <span className="count">{data ? countText(data) : '…'}</span>
         {cards.length > 0 && <span className="muted small col-sum">{fmt.money(sum, cards[0].currency as string, true)}</span>}
       </header>
       <ul className="board-cards">

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { useList } from '../api/hooks';
+import { countText } from '../api/client';
 import { buildFilter, nextSort, searchFilter, type Condition, type FilterNode, type OrderBy } from '../api/query';
 import { OBJECT_BY_NAME, fieldOf, type Field, type ObjectMeta } from '../lib/objects';
 import { FieldValue } from '../components/values';
@@ -31,7 +32,7 @@ export function ListPage({ object }: { object: string }) {
   const conds = parseConds(params.get('f'));
   const sortParam = params.get('sort');
   const sort: OrderBy | null = sortParam
-    ? { field: sortParam.split(':')[0], direction: (sortParam.split(':')[1] as OrderBy['direction']) || 'AscNullsLast' }
+    ? { field: sortParam.split(':')[0], direction: (sortParam.split(':')[1] as OrderBy['direction']) || 'AscNullsFirst' }
     : null;
   const after = params.get('after');
   const before = params.get('before');
@@ -87,7 +88,7 @@ export function ListPage({ object }: { object: string }) {
         <div>
           <h1>{meta.label}</h1>
           <p className="muted small" aria-live="polite">
-            {data ? `${data.totalCount} ${data.totalCount === 1 ? meta.singular : meta.label.toLowerCase()}` : '\u00a0'}
+            {data ? `${countText(data)} ${data.totalCount === 1 ? meta.singular : meta.label.toLowerCase()}` : '\u00a0'}
           </p>
         </div>
         <div className="page-actions">

@@ -743,19 +743,44 @@ std::string escape_like(std::string_view text) {
 // standard_conforming_strings has been on by default since 9.1).
 constexpr std::string_view kLikeEscape = " ESCAPE '\\'";
 
-// "rowid IN (<the FTS5 trigram table's matches>) AND " before a SQLite LIKE on an indexed
-// column, or "". The trigram table matches LIKE without case (a superset of both `like` and
-// `ilike`), and the plain LIKE after it decides, so the answer is the same with or without
-// it. A pattern with a backslash escape is left to the plain LIKE: FTS5 takes LIKE without
-// ESCAPE. A pattern with fewer than three characters between wildcards still works but
-// scans the trigram table.
+// The FTS5 query that finds the candidates of a LIKE pattern in a trigram table's column:
+// each run of at least three literal characters between wildcards as a phrase, all of them
+// required (`col : "run1" AND col : "run2"`). Trigram phrases match substrings without
+// case, so every row the LIKE matches is among them. nullopt when no run is long enough
+// (or the pattern escapes a character): then only the plain LIKE can answer.
+std::optional<std::string> trigram_query(const std::string& column, const std::string& pattern) {
+  if (pattern.find('\\') != std::string::npos) return std::nullopt;
+  std::string query, run;
+  auto take = [&] {
+    // Characters, not bytes: a shorter phrase matches nothing in a trigram table.
+    auto characters = std::count_if(run.begin(), run.end(), [](char ch) { return (ch & 0xC0) != 0x80; });
+    if (characters >= 3) {
+      std::string phrase;
+      for (char ch : run) phrase += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+      query += (query.empty() ? "" : " AND ") + column + " : \"" + phrase + "\"";
+    }
+    run.clear();
+  };
+  for (char ch : pattern) {
+    if (ch == '%' || ch == '_') take();
+    else run += ch;
+  }
+  take();
+  if (query.empty()) return std::nullopt;
+  return query;
+}
+
+// "rowid IN (<the FTS5 trigram table's candidates>) AND " before a SQLite LIKE on an
+// indexed column, or "": the trigram table narrows, the plain LIKE after it decides, so the
+// answer is the same with or without it.
 std::string trigram_candidates(const FilterCondition& c, Dialect dialect, ParamWriter& params) {
   const std::string& table = c.field->sqlite_trigram_table;
   if (dialect != Dialect::Sqlite || table.empty()) return "";
   const auto* pattern = std::get_if<std::string>(&c.values.front());
-  if (pattern == nullptr || pattern->find('\\') != std::string::npos) return "";
-  return "rowid IN (SELECT rowid FROM " + table + " WHERE " + c.field->column + " LIKE " + params.bind(*pattern) +
-         ") AND ";
+  if (pattern == nullptr) return "";
+  auto query = trigram_query(c.field->column, *pattern);
+  if (!query) return "";
+  return "rowid IN (SELECT rowid FROM " + table + " WHERE " + table + " MATCH " + params.bind(*query) + ") AND ";
 }
 
 std::string compile_condition(const FilterCondition& c, Dialect dialect, ParamWriter& params) {

@@ -58,7 +58,7 @@ lists=(
   "due in a 30-day range, by due date|and(dueDate[gte]:DUE_FROM,dueDate[lte]:DUE_TO)|dueDate[AscNullsFirst]"
   "EUR over 5,000.00, largest first|and(currency[eq]:EUR,total[gte]:500000)|total[DescNullsLast]"
   "Open EUR over 5,000.00, largest first|and(status[eq]:Open,currency[eq]:EUR,total[gte]:500000)|total[DescNullsLast]"
-  "search a number fragment (matches 11)|or(invoiceNumber[ilike]:\"%-12345%\",notes[ilike]:\"%-12345%\")|createdAt[DescNullsLast]"
+  "search a number fragment (a few matches)|or(invoiceNumber[ilike]:\"%-12345%\",notes[ilike]:\"%-12345%\")|createdAt[DescNullsLast]"
   "search a common fragment|or(invoiceNumber[ilike]:\"%INV-%\",notes[ilike]:\"%INV-%\")|createdAt[DescNullsLast]"
   "sorted by number, last first||invoiceNumber[DescNullsLast]"
   "sorted by status||status[AscNullsFirst]"

@@ -249,22 +249,30 @@ int run_timed(int threads, double seconds, const std::function<settle::Status()>
   return 0;
 }
 
+// The list query GET /rest/invoices would parse from these parameters (an empty filter is
+// none), or exits.
+settle::store::ListQuery invoice_list_query(const settle::crm::ObjectDef& invoices, const std::string& filter,
+                                            const std::string& order_by, int limit) {
+  std::vector<std::pair<std::string, std::string>> params{{"order_by", order_by}, {"limit", std::to_string(limit)}};
+  if (!filter.empty()) params.emplace_back("filter", filter);
+  auto query = settle::store::parse_list_query(invoices.spec, params);
+  if (!query) die("bad list query", query.error());
+  return std::move(*query);
+}
+
 int list(const std::string& url, const settle::crm::Actor& actor, const std::string& filter,
          const std::string& order_by, int limit, double seconds, int threads) {
   auto db = open_migrated(url, static_cast<size_t>(threads) + 1);
   settle::crm::Records records(db);
   const settle::crm::ObjectDef& invoices = *settle::crm::find_object("invoices");
-  std::vector<std::pair<std::string, std::string>> params{{"order_by", order_by}, {"limit", std::to_string(limit)}};
-  if (!filter.empty()) params.emplace_back("filter", filter);
-  auto query = settle::store::parse_list_query(invoices.spec, params);
-  if (!query) die("bad list query", query.error());
+  const settle::store::ListQuery query = invoice_list_query(invoices, filter, order_by, limit);
   // One untimed call checks the query and warms the caches.
-  auto first = records.list(actor, invoices, *query);
+  auto first = records.list(actor, invoices, query);
   if (!first) die("list failed", first.error());
   return run_timed(
       threads, seconds,
       [&]() -> settle::Status {
-        auto page = records.list(actor, invoices, *query);
+        auto page = records.list(actor, invoices, query);
         if (!page) return settle::fail(page.error());
         return {};
       },
@@ -277,11 +285,8 @@ int explain(const std::string& url, const settle::crm::Actor& actor, const std::
   auto db = open_migrated(url, 1);
   settle::crm::Records records(db);
   const settle::crm::ObjectDef& invoices = *settle::crm::find_object("invoices");
-  std::vector<std::pair<std::string, std::string>> params{{"order_by", order_by}, {"limit", std::to_string(limit)}};
-  if (!filter.empty()) params.emplace_back("filter", filter);
-  auto query = settle::store::parse_list_query(invoices.spec, params);
-  if (!query) die("bad list query", query.error());
-  auto plan = records.explain_list(actor, invoices, *query);
+  const settle::store::ListQuery query = invoice_list_query(invoices, filter, order_by, limit);
+  auto plan = records.explain_list(actor, invoices, query);
   if (!plan) die("explain failed", plan.error());
   std::cout << json{{"plan", *plan}}.dump() << "\n";
   return 0;
